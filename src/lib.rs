@@ -1,6 +1,12 @@
 //! oc12-shell: the CRM of Epic Events as an interactive shell over PostgreSQL.
 
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod db;
 pub mod error;
+pub mod local;
+pub mod script;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result, Span};

@@ -1,0 +1,305 @@
+//! Configuration: the process environment first, then a `.env` file in the
+//! working directory, then `$OC12_HOME/config.env` written by `init` and the
+//! local cluster. The environment wins.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The variables of PRODUCT.md's configuration table, and the few that the
+/// local cluster adds.
+pub const HOME: &str = "OC12_HOME";
+pub const DATABASE_URL: &str = "OC12_DATABASE_URL";
+pub const SECRET_KEY: &str = "OC12_SECRET_KEY";
+pub const TOKEN_TTL: &str = "OC12_TOKEN_TTL";
+pub const JWT: &str = "OC12_JWT";
+pub const SENTRY_DSN: &str = "SENTRY_DSN";
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Password of the local cluster's superuser, for a graphical tool over TCP.
+pub const LOCAL_ADMIN_PASSWORD: &str = "OC12_LOCAL_ADMIN_PASSWORD";
+
+/// Where things live. With `OC12_HOME` they all share that folder; without
+/// it they follow the XDG base directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The local cluster (`pgdata`).
+    pub data: PathBuf,
+    /// Token, history, event log, failed-login counters.
+    pub state: PathBuf,
+    /// `config.env`.
+    pub config: PathBuf,
+}
+
+impl Paths {
+    pub fn in_home(home: &Path) -> Paths {
+        Paths {
+            data: home.to_path_buf(),
+            state: home.to_path_buf(),
+            config: home.to_path_buf(),
+        }
+    }
+
+    fn xdg(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Paths> {
+        let home = lookup("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .ok_or_else(|| Error::usage("neither OC12_HOME nor HOME is set; set OC12_HOME"))?;
+        let base = |var: &str, default: &str| {
+            lookup(var)
+                .filter(|v| v.starts_with('/'))
+                .map_or_else(|| home.join(default), PathBuf::from)
+                .join("oc12-shell")
+        };
+        Ok(Paths {
+            data: base("XDG_DATA_HOME", ".local/share"),
+            state: base("XDG_STATE_HOME", ".local/state"),
+            config: base("XDG_CONFIG_HOME", ".config"),
+        })
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config.join("config.env")
+    }
+    pub fn pgdata(&self) -> PathBuf {
+        self.data.join("pgdata")
+    }
+    pub fn token_file(&self) -> PathBuf {
+        self.state.join("token")
+    }
+    pub fn history_file(&self) -> PathBuf {
+        self.state.join("history")
+    }
+    pub fn events_file(&self) -> PathBuf {
+        self.state.join("events.jsonl")
+    }
+}
+
+/// The resolved configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub paths: Paths,
+    vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Config {
+    // The secret key and tokens must never be printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("paths", &self.paths)
+            .field("database_url", &self.database_url().map(redact_url))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads the process environment, `./.env` and `config.env`.
+    pub fn load() -> Result<Config> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let dotenv = read_env_file(Path::new(".env"))?;
+        Config::from_sources(&env, &dotenv)
+    }
+
+    /// The resolution itself, with the environment and `.env` given, so that
+    /// tests need not touch the process environment.
+    pub fn from_sources(
+        env: &HashMap<String, String>,
+        dotenv: &HashMap<String, String>,
+    ) -> Result<Config> {
+        let lookup = |k: &str| env.get(k).or_else(|| dotenv.get(k)).cloned();
+        let paths = match lookup(HOME).filter(|h| !h.is_empty()) {
+            Some(home) => Paths::in_home(Path::new(&home)),
+            None => Paths::xdg(&lookup)?,
+        };
+        let mut vars = read_env_file(&paths.config_file())?;
+        // Later sources win: config.env < .env < environment.
+        vars.extend(dotenv.iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(Config { paths, vars })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `None` means the embedded local cluster.
+    pub fn database_url(&self) -> Option<&str> {
+        self.get(DATABASE_URL)
+    }
+
+    pub fn secret_key(&self) -> Option<&str> {
+        self.get(SECRET_KEY)
+    }
+
+    pub fn no_color(&self) -> bool {
+        self.vars.contains_key(NO_COLOR)
+    }
+}
+
+/// Reads a dotenv file into a map; a missing file is an empty map.
+pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
+    match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter
+            .map(|item| {
+                item.map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))
+            })
+            .collect(),
+        Err(e) if e.not_found() => Ok(HashMap::new()),
+        Err(e) => Err(Error::usage(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// Sets `updates` in `config.env`, keeping the other lines, written with
+/// mode 0600 (it holds the secret key) through a temporary file and a rename
+/// so that a crash never leaves half a file.
+pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
+    let path = paths.config_file();
+    create_private_dir(&paths.config)?;
+    let old = match fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io_error(&path, e)),
+    };
+    let mut lines: Vec<String> = old
+        .lines()
+        .filter(|line| {
+            let key = line.split('=').next().unwrap_or("").trim();
+            !updates.iter().any(|(k, _)| *k == key)
+        })
+        .map(str::to_owned)
+        .collect();
+    if lines.is_empty() {
+        lines.push("# oc12-shell configuration, written by `oc12-shell init`. Keep it private.".into());
+    }
+    for (k, v) in updates {
+        lines.push(format!("{k}={}", quote_env_value(v)));
+    }
+    let tmp = path.with_extension("env.tmp");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| io_error(&tmp, e))?;
+    file.write_all((lines.join("\n") + "\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error(&tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+}
+
+fn quote_env_value(v: &str) -> String {
+    if v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@%?&=+,".contains(c)) {
+        v.to_owned()
+    } else {
+        format!("'{}'", v.replace('\'', ""))
+    }
+}
+
+/// Creates `dir` (and its parents) with mode 0700 if it is missing.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| io_error(dir, e))
+}
+
+pub fn io_error(path: &Path, e: std::io::Error) -> Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "; set OC12_HOME to a folder you can write",
+        _ => "",
+    };
+    Error::usage(format!("{}: {e}{hint}", path.display()))
+}
+
+/// A URL with its password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_wins_over_dotenv_and_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        let paths = Paths::in_home(dir.path());
+        update_config_file(
+            &paths,
+            &[(SECRET_KEY, "from-config"), (TOKEN_TTL, "1h"), (JWT, "cfg")],
+        )
+        .unwrap();
+        let env = map(&[(HOME, home), (SECRET_KEY, "from-env")]);
+        let dotenv = map(&[(SECRET_KEY, "from-dotenv"), (TOKEN_TTL, "2h")]);
+        let c = Config::from_sources(&env, &dotenv).unwrap();
+        assert_eq!(c.secret_key(), Some("from-env"));
+        assert_eq!(c.get(TOKEN_TTL), Some("2h"));
+        assert_eq!(c.get(JWT), Some("cfg"));
+        assert_eq!(c.database_url(), None);
+    }
+
+    #[test]
+    fn config_file_is_private_and_keeps_other_lines() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(&dir.path().join("h"));
+        update_config_file(&paths, &[(SECRET_KEY, "k1"), (DATABASE_URL, "postgresql://a:b@/c")])
+            .unwrap();
+        update_config_file(&paths, &[(SECRET_KEY, "k2")]).unwrap();
+        let meta = fs::metadata(paths.config_file()).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let dirmode = fs::metadata(&paths.config).unwrap().permissions().mode();
+        assert_eq!(dirmode & 0o777, 0o700);
+        let vars = read_env_file(&paths.config_file()).unwrap();
+        assert_eq!(vars[SECRET_KEY], "k2");
+        assert_eq!(vars[DATABASE_URL], "postgresql://a:b@/c");
+    }
+
+    #[test]
+    fn xdg_directories_without_oc12_home() {
+        let env = map(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/s")]);
+        let c = Config::from_sources(&env, &HashMap::new()).unwrap();
+        assert_eq!(c.paths.data, Path::new("/home/u/.local/share/oc12-shell"));
+        assert_eq!(c.paths.state, Path::new("/s/oc12-shell"));
+        assert_eq!(c.paths.config, Path::new("/home/u/.config/oc12-shell"));
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgresql://app:s3cret@localhost:5432/crm"),
+            "postgresql://app:***@localhost:5432/crm"
+        );
+        assert_eq!(redact_url("postgresql://app@/crm"), "postgresql://app@/crm");
+    }
+}

@@ -1,0 +1,175 @@
+//! The connection pool of the application role, and the one way statements
+//! reach PostgreSQL: inside a transaction, under the collaborator's own role.
+
+use std::time::Duration;
+
+use postgres::NoTls;
+use postgres::error::SqlState;
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::db::{self, Roles, quote_ident};
+use crate::error::{Error, ErrorKind, Result};
+
+pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// A CRM database, reached as its application role.
+pub struct Database {
+    pool: Pool,
+    config: postgres::Config,
+    pub roles: Roles,
+    pub name: String,
+}
+
+/// What the login function returns for a registration number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    pub hash: String,
+    pub department: String,
+}
+
+impl Database {
+    /// Opens a pool that connects lazily: nothing is dialled until the first
+    /// statement, and an unreachable server fails within seconds instead of
+    /// blocking.
+    pub fn open(url: &str) -> Result<Database> {
+        let config = db::parse_url(url)?;
+        let name = db::database_of(&config)
+            .unwrap_or(db::DEFAULT_DATABASE)
+            .to_owned();
+        let roles = Roles::for_database(&name)?;
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(4)
+            .min_idle(Some(0))
+            // A checkout would otherwise cost a round trip; a dead
+            // connection shows itself on first use and is then dropped.
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(4))
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        Ok(Database {
+            pool,
+            config,
+            roles,
+            name,
+        })
+    }
+
+    pub fn connection(&self) -> Result<Connection> {
+        self.pool.get().map_err(|e| {
+            let detail = e.to_string();
+            Error::connection(format!(
+                "cannot connect to {}: {}",
+                db::describe(&self.config),
+                detail.trim_start_matches("timed out waiting for connection: ")
+            ))
+        })
+    }
+
+    /// The scrypt hash and department of a registration number, read by the
+    /// application role through the one function it may call.
+    pub fn login_lookup(&self, registration: &str) -> Result<Option<LoginRecord>> {
+        let mut conn = self.connection()?;
+        let row = conn
+            .query_opt(
+                "SELECT hash, department FROM crm.login_lookup($1)",
+                &[&registration],
+            )
+            .map_err(|e| map_error(&e))?;
+        Ok(row.map(|r| LoginRecord {
+            hash: r.get(0),
+            department: r.get(1),
+        }))
+    }
+
+    /// Runs `f` in one transaction as the collaborator `registration`, after
+    /// checking that they still exist in `department`. The role is set with
+    /// `SET LOCAL`, so it ends with the transaction and never leaks to the
+    /// next user of the pooled connection.
+    pub fn as_collaborator<T>(
+        &self,
+        registration: &str,
+        department: &str,
+        f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let role = self.roles.collaborator(registration);
+        let mut conn = self.connection()?;
+        let mut tx = conn.transaction().map_err(|e| map_error(&e))?;
+        let rows = tx
+            .simple_query(&format!(
+                "SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
+                quote_ident(&role)
+            ))
+            .map_err(|e| match e.code() {
+                Some(c) if *c == SqlState::UNDEFINED_OBJECT || *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+                    Error::auth(format!(
+                        "collaborator {registration} no longer exists; log in again"
+                    ))
+                }
+                _ => map_error(&e),
+            })?;
+        let current = rows.iter().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        });
+        match current {
+            Some(d) if d == department => {}
+            Some(d) => {
+                return Err(Error::auth(format!(
+                    "{registration} moved from {department} to {d}; log in again"
+                )));
+            }
+            None => {
+                return Err(Error::auth(format!(
+                    "collaborator {registration} no longer exists; log in again"
+                )));
+            }
+        }
+        let value = f(&mut tx)?;
+        tx.commit().map_err(|e| map_error(&e))?;
+        Ok(value)
+    }
+}
+
+/// Turns a PostgreSQL error into the shell's kinds: refusals are
+/// `permission`, broken rules `invalid` or `conflict` (with the constraint's
+/// message), a lost server `connection`, and only the unexpected `internal`.
+pub fn map_error(e: &postgres::Error) -> Error {
+    let Some(db) = e.as_db_error() else {
+        return if e.is_closed() || std::error::Error::source(e).is_some() {
+            Error::connection(format!("lost the connection to the database: {e}"))
+        } else {
+            Error::internal(format!("database error: {e}"))
+        };
+    };
+    let code = db.code();
+    let message = db.message().to_owned();
+    let kind = match code.code() {
+        "42501" => ErrorKind::Permission,
+        c if c.starts_with("28") => ErrorKind::Auth,
+        "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
+        c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,
+        "57014" => ErrorKind::Internal,
+        c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
+            ErrorKind::Connection
+        }
+        _ => ErrorKind::Internal,
+    };
+    let mut text = match kind {
+        ErrorKind::Permission if message.contains("row-level security") => {
+            "the database refused: that record is not yours to change".to_owned()
+        }
+        ErrorKind::Permission => format!("the database refused: {message}"),
+        _ => message,
+    };
+    if let (ErrorKind::Invalid | ErrorKind::Conflict, Some(detail)) = (kind, db.detail()) {
+        if !text.contains(detail) && !detail.starts_with("Failing row") {
+            text.push_str(&format!(" ({detail})"));
+        }
+    }
+    if *code == SqlState::QUERY_CANCELED {
+        text = "canceled".to_owned();
+    }
+    Error::new(kind, text)
+}

@@ -1,0 +1,172 @@
+//! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
+//! its roles.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+
+use crate::config::redact_url;
+use crate::error::{Error, Result};
+
+/// The schema that holds the whole CRM.
+pub const SCHEMA: &str = "crm";
+/// The database name of the embedded cluster and the default for `init`.
+pub const DEFAULT_DATABASE: &str = "crm";
+/// How long a connection attempt may take before `error[connection]`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Roles are global to a PostgreSQL cluster while a CRM lives in one
+/// database, so every role name of a CRM starts with a prefix derived from
+/// its database: `oc12` for the default `crm`, `oc12_<db>` otherwise. Two
+/// CRMs can then share a cluster (the test suite relies on it).
+pub fn role_prefix(database: &str) -> Result<String> {
+    let valid = database
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase())
+        && database
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && database.len() <= 40;
+    if !valid {
+        return Err(Error::usage(format!(
+            "database name `{database}` must be lowercase letters, digits and `_`, starting with a letter (at most 40)"
+        )));
+    }
+    Ok(if database == DEFAULT_DATABASE {
+        "oc12".to_owned()
+    } else {
+        format!("oc12_{database}")
+    })
+}
+
+/// The roles of one CRM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roles {
+    pub prefix: String,
+}
+
+impl Roles {
+    pub fn for_database(database: &str) -> Result<Roles> {
+        Ok(Roles {
+            prefix: role_prefix(database)?,
+        })
+    }
+    pub fn owner(&self) -> String {
+        format!("{}_owner", self.prefix)
+    }
+    pub fn app(&self) -> String {
+        format!("{}_app", self.prefix)
+    }
+    pub fn department(&self, dept: &str) -> String {
+        format!("{}_{dept}", self.prefix)
+    }
+    /// The role of a collaborator; `registration` must already be validated.
+    pub fn collaborator(&self, registration: &str) -> String {
+        format!("{}_{registration}", self.prefix)
+    }
+}
+
+/// Parses a connection URL (or key=value string), adding the connect timeout
+/// when it has none so that an unreachable server fails fast.
+pub fn parse_url(url: &str) -> Result<postgres::Config> {
+    let mut config = postgres::Config::from_str(url).map_err(|e| {
+        Error::usage(format!(
+            "`{}` is not a PostgreSQL URL: {e}",
+            redact_url(url)
+        ))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("oc12-shell");
+    }
+    Ok(config)
+}
+
+/// The database a URL names; PostgreSQL's default is the user's name.
+pub fn database_of(config: &postgres::Config) -> Option<&str> {
+    config.get_dbname().or(config.get_user())
+}
+
+pub fn connect(config: &postgres::Config) -> Result<Client> {
+    config.connect(NoTls).map_err(|e| connection_error(config, &e))
+}
+
+/// An `error[connection]` that says where we tried to go.
+pub fn connection_error(config: &postgres::Config, e: &postgres::Error) -> Error {
+    let mut msg = format!("cannot connect to {}", describe(config));
+    let detail = e
+        .as_db_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_else(|| source_message(e));
+    if !detail.is_empty() {
+        msg.push_str(": ");
+        msg.push_str(&detail);
+    }
+    Error::connection(msg)
+}
+
+fn source_message(e: &postgres::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s = inner.to_string();
+        source = inner.source();
+    }
+    s
+}
+
+/// `user@host:port/db` for messages, without the password.
+pub fn describe(config: &postgres::Config) -> String {
+    use postgres::config::Host;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or("?"),
+        database_of(config).unwrap_or("?")
+    )
+}
+
+/// Quotes an identifier for SQL text. Used only for names the shell itself
+/// made and validated (roles, databases), never for user input.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a literal for the few statements PostgreSQL cannot parameterise
+/// (`ALTER ROLE ... PASSWORD`), with values the shell generated itself.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(role_prefix("crm").unwrap(), "oc12");
+        assert_eq!(role_prefix("t_12").unwrap(), "oc12_t_12");
+        assert!(role_prefix("Crm").is_err());
+        assert!(role_prefix("a-b").is_err());
+        assert!(role_prefix("").is_err());
+        assert!(role_prefix("1abc").is_err());
+    }
+
+    #[test]
+    fn urls() {
+        let c = parse_url("postgresql://app:pw@/crm?host=/tmp/x&port=5433").unwrap();
+        assert_eq!(database_of(&c), Some("crm"));
+        assert_eq!(describe(&c), "app@/tmp/x:5433/crm");
+        assert_eq!(c.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        assert!(parse_url("http://[").is_err());
+    }
+}

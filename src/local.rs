@@ -1,0 +1,481 @@
+//! The embedded default: a private PostgreSQL cluster under
+//! `$OC12_HOME/pgdata`, listening on a Unix socket inside it, started on
+//! demand with the machine's own server binaries.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::config::{create_private_dir, io_error};
+use crate::error::{Error, Result};
+
+/// The OS user PostgreSQL runs as when we are root (it refuses to run as root).
+const POSTGRES_USER: &str = "postgres";
+/// The superuser name inside the cluster, whoever runs it.
+pub const SUPERUSER: &str = "postgres";
+/// The password of the seven demo collaborators (DATA.md).
+pub const DEMO_PASSWORD: &str = "@pplepie94";
+const DEFAULT_PORT: u16 = 5432;
+/// Where the cluster lives when we are root and the postgres user cannot
+/// reach `$OC12_HOME` (root's home is 0700).
+const ROOT_FALLBACK_DIR: &str = "/var/lib/oc12-shell";
+
+/// What `local status` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// No cluster has been created yet.
+    Absent,
+    Stopped,
+    Running { pid: u32, port: u16, listen: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalCluster {
+    /// `$OC12_HOME/pgdata`: the data directory or a link to it.
+    pub pgdata: PathBuf,
+    bindir: Option<PathBuf>,
+    as_postgres: bool,
+}
+
+/// Options for a fresh cluster.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// The superuser's password (for TCP access by a graphical tool).
+    pub admin_password: Option<String>,
+    /// Throwaway clusters (tests) skip fsync: much faster, never for real data.
+    pub no_fsync: bool,
+}
+
+impl LocalCluster {
+    pub fn new(pgdata: PathBuf) -> LocalCluster {
+        LocalCluster {
+            pgdata,
+            bindir: find_bindir(),
+            as_postgres: is_root(),
+        }
+    }
+
+    /// The directory of the server's socket (and its data).
+    pub fn socket_dir(&self) -> PathBuf {
+        fs::canonicalize(&self.pgdata).unwrap_or_else(|_| self.pgdata.clone())
+    }
+
+    fn bindir(&self) -> Result<&Path> {
+        self.bindir.as_deref().ok_or_else(missing_binaries)
+    }
+
+    pub fn exists(&self) -> bool {
+        self.pgdata.join("PG_VERSION").exists()
+    }
+
+    pub fn status(&self) -> Status {
+        if !self.exists() {
+            return Status::Absent;
+        }
+        match read_pid_file(&self.pgdata) {
+            Some(p) if process_alive(p.pid) => Status::Running {
+                pid: p.pid,
+                port: p.port,
+                listen: p.listen,
+            },
+            _ => Status::Stopped,
+        }
+    }
+
+    /// The port the server listens on (its socket file is named after it).
+    pub fn port(&self) -> u16 {
+        match self.status() {
+            Status::Running { port, .. } => port,
+            _ => DEFAULT_PORT,
+        }
+    }
+
+    /// A connection URL for `user` over the cluster's socket.
+    pub fn url(&self, user: &str, database: &str) -> String {
+        format!(
+            "postgresql://{user}@/{database}?host={}&port={}",
+            self.socket_dir().display(),
+            self.port()
+        )
+    }
+
+    /// Runs `initdb`. The caller holds the lock.
+    pub fn create(&self, options: &CreateOptions) -> Result<()> {
+        let bindir = self.bindir()?.to_path_buf();
+        let data = self.prepare_data_dir()?;
+        let mut args: Vec<String> = vec![
+            "-D".into(),
+            data.display().to_string(),
+            "-U".into(),
+            SUPERUSER.into(),
+            "-E".into(),
+            "UTF8".into(),
+            "--auth-local=trust".into(),
+            "--auth-host=scram-sha-256".into(),
+        ];
+        if options.no_fsync {
+            args.push("--no-sync".into());
+        }
+        let pwfile = match &options.admin_password {
+            Some(pw) => {
+                let f = data.with_extension("pw");
+                write_private(&f, pw)?;
+                self.give_to_postgres(&f)?;
+                args.push(format!("--pwfile={}", f.display()));
+                Some(f)
+            }
+            None => None,
+        };
+        // C.UTF-8 gives byte order (prefix LIKE can use plain indexes) and
+        // still lower-cases accented letters; not every system has it.
+        let mut with_locale = args.clone();
+        with_locale.push("--locale=C.UTF-8".into());
+        let out = self.run(&bindir.join("initdb"), &with_locale);
+        let out = match out {
+            Ok(o) if o.status.success() => Ok(o),
+            _ => {
+                clear_dir(&data)?;
+                args.push("--no-locale".into());
+                self.run(&bindir.join("initdb"), &args)
+            }
+        };
+        if let Some(f) = pwfile {
+            let _ = fs::remove_file(f);
+        }
+        let out = out?;
+        if !out.status.success() {
+            return Err(Error::internal(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let mut conf = format!(
+            "\n# oc12-shell: a private cluster, reachable only through its own socket.\n\
+             listen_addresses = ''\nunix_socket_directories = '{}'\nport = {DEFAULT_PORT}\n\
+             timezone = 'Europe/Paris'\n",
+            data.display()
+        );
+        if options.no_fsync {
+            conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+        }
+        fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .and_then(|mut f| f.write_all(conf.as_bytes()))
+            .map_err(|e| io_error(&data, e))
+    }
+
+    /// Starts the server if it is not running; harmless when it is.
+    /// `listen` adds a TCP address (`127.0.0.1:5433`) for graphical tools.
+    pub fn start(&self, listen: Option<(&str, u16)>) -> Result<()> {
+        if !self.exists() {
+            return Err(Error::usage(format!(
+                "no local cluster at {}",
+                self.pgdata.display()
+            )));
+        }
+        if let Status::Running { listen: now, port, .. } = self.status() {
+            match listen {
+                Some((addr, p)) if (addr, p) != (now.as_str(), port) => self.stop()?,
+                _ => return Ok(()),
+            }
+        }
+        let bindir = self.bindir()?.to_path_buf();
+        let data = self.socket_dir();
+        let mut opts = String::new();
+        if let Some((addr, port)) = listen {
+            opts = format!("-c listen_addresses={addr} -p {port}");
+        }
+        let log = data.join("server.log");
+        let mut args = vec![
+            "start".to_owned(),
+            "-w".into(),
+            "-t".into(),
+            "60".into(),
+            "-D".into(),
+            data.display().to_string(),
+            "-l".into(),
+            log.display().to_string(),
+        ];
+        if !opts.is_empty() {
+            args.extend(["-o".into(), opts]);
+        }
+        let out = self.run(&bindir.join("pg_ctl"), &args)?;
+        if !out.status.success() {
+            let tail = fs::read_to_string(&log)
+                .map(|s| s.lines().rev().take(3).collect::<Vec<_>>().join(" | "))
+                .unwrap_or_default();
+            return Err(Error::connection(format!(
+                "the local cluster at {} did not start: {} {tail}",
+                self.pgdata.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stops the server (fast shutdown: sessions are ended, data is safe).
+    pub fn stop(&self) -> Result<()> {
+        if !matches!(self.status(), Status::Running { .. }) {
+            return Ok(());
+        }
+        let bindir = self.bindir()?.to_path_buf();
+        let data = self.socket_dir().display().to_string();
+        let out = self.run(
+            &bindir.join("pg_ctl"),
+            &["stop", "-w", "-m", "fast", "-D", &data],
+        )?;
+        if !out.status.success() && matches!(self.status(), Status::Running { .. }) {
+            return Err(Error::internal(format!(
+                "pg_ctl stop failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stops the server at once (tests tearing down a throwaway cluster).
+    pub fn stop_immediately(&self) {
+        if let (Ok(bindir), Status::Running { .. }) = (self.bindir(), self.status()) {
+            let data = self.socket_dir().display().to_string();
+            let _ = self.run(
+                &bindir.join("pg_ctl"),
+                &["stop", "-w", "-m", "immediate", "-D", &data],
+            );
+        }
+    }
+
+    /// Makes the data directory, owned by whoever will run the server, and
+    /// returns its real path.
+    fn prepare_data_dir(&self) -> Result<PathBuf> {
+        let parent = self.pgdata.parent().unwrap_or(Path::new("/"));
+        create_private_dir(parent)?;
+        if !self.as_postgres {
+            create_private_dir(&self.pgdata)?;
+            return Ok(self.pgdata.clone());
+        }
+        let postgres = postgres_ids()?;
+        let data = if reachable_by_others(parent) {
+            // The postgres user must be able to enter the folders above.
+            allow_traverse(parent)?;
+            self.pgdata.clone()
+        } else {
+            let base = Path::new(ROOT_FALLBACK_DIR);
+            fs::create_dir_all(base).map_err(|e| io_error(base, e))?;
+            let real = base.join(format!("{:016x}", fnv1a(parent.as_os_str())));
+            if self.pgdata.symlink_metadata().is_err() {
+                std::os::unix::fs::symlink(&real, &self.pgdata)
+                    .map_err(|e| io_error(&self.pgdata, e))?;
+            }
+            real
+        };
+        fs::create_dir_all(&data).map_err(|e| io_error(&data, e))?;
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
+            .map_err(|e| io_error(&data, e))?;
+        std::os::unix::fs::chown(&data, Some(postgres.0), Some(postgres.1))
+            .map_err(|e| io_error(&data, e))?;
+        Ok(data)
+    }
+
+    fn give_to_postgres(&self, path: &Path) -> Result<()> {
+        if self.as_postgres {
+            let (uid, gid) = postgres_ids()?;
+            std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| io_error(path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Runs a server program, as the postgres user when we are root.
+    fn run<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<Output> {
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", POSTGRES_USER, "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        cmd.args(args)
+            .stdin(Stdio::null())
+            // pg_ctl's server inherits stdout: keep it off our pipes.
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .current_dir("/")
+            .env_remove("PGDATA")
+            .env("LC_MESSAGES", "C");
+        cmd.output()
+            .map_err(|e| Error::internal(format!("cannot run {}: {e}", program.display())))
+    }
+}
+
+/// Takes an exclusive lock on the folder's `oc12.lock`, so that two shells
+/// starting at once do not both create or start the cluster.
+pub struct Lock {
+    _file: fs::File,
+}
+
+impl Lock {
+    pub fn acquire(dir: &Path) -> Result<Lock> {
+        create_private_dir(dir)?;
+        let path = dir.join("oc12.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| io_error(&path, e))?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own; released when it is closed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io_error(&path, std::io::Error::last_os_error()));
+        }
+        Ok(Lock { _file: file })
+    }
+}
+
+/// Where the server binaries are: `OC12_PG_BINDIR` when set, otherwise
+/// PATH, `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+pub fn find_bindir() -> Option<PathBuf> {
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("OC12_PG_BINDIR") {
+        let dir = PathBuf::from(dir);
+        return has_server(&dir).then_some(dir);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        if let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d)) {
+            return Some(dir);
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .filter(|(_, d)| has_server(d))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, d)| d)
+}
+
+fn missing_binaries() -> Error {
+    Error::connection(
+        "no PostgreSQL server binaries found (initdb, pg_ctl) on PATH, through pg_config, \
+         or in /usr/lib/postgresql/*/bin: install them (`apt-get install postgresql`, \
+         `brew install postgresql@16`) or set OC12_DATABASE_URL to an existing CRM",
+    )
+}
+
+struct PidFile {
+    pid: u32,
+    port: u16,
+    listen: String,
+}
+
+/// postmaster.pid: pid, data dir, start time, port, socket dir, listen
+/// addresses, shared memory key, status.
+fn read_pid_file(data: &Path) -> Option<PidFile> {
+    let text = fs::read_to_string(data.join("postmaster.pid")).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    Some(PidFile {
+        pid: lines.first()?.trim().parse().ok()?,
+        port: lines.get(3)?.trim().parse().ok()?,
+        listen: lines.get(5).map_or("", |s| s.trim()).to_owned(),
+    })
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn postgres_ids() -> Result<(u32, u32)> {
+    let name = std::ffi::CString::new(POSTGRES_USER).expect("no NUL");
+    // SAFETY: getpwnam returns NULL or a pointer to static storage that we
+    // read at once.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(Error::usage(
+            "running as root, the local cluster must run as the `postgres` OS user, which does \
+             not exist: install PostgreSQL's server package (`apt-get install postgresql`) or \
+             run as an ordinary user",
+        ));
+    }
+    // SAFETY: checked non-null above.
+    Ok(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+}
+
+/// Whether the postgres user can be let through every folder above `dir`:
+/// those that are closed to others may be opened for traversal, except the
+/// user's home and what lies above it, which stay as they are.
+fn reachable_by_others(dir: &Path) -> bool {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    dir.ancestors().all(|a| {
+        let open = fs::metadata(a).is_ok_and(|m| m.mode() & 0o001 != 0);
+        let protected = home.as_deref().is_some_and(|h| h.starts_with(a)) || a == Path::new("/root");
+        open || !protected
+    })
+}
+
+/// Lets other users traverse (not list) the folders we own above `dir`.
+fn allow_traverse(dir: &Path) -> Result<()> {
+    for a in dir.ancestors() {
+        let meta = fs::metadata(a).map_err(|e| io_error(a, e))?;
+        if meta.mode() & 0o001 == 0 {
+            fs::set_permissions(a, fs::Permissions::from_mode((meta.mode() & 0o7777) | 0o001))
+                .map_err(|e| io_error(a, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn clear_dir(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| io_error(dir, e))?.flatten() {
+        let p = entry.path();
+        let r = if p.is_dir() {
+            fs::remove_dir_all(&p)
+        } else {
+            fs::remove_file(&p)
+        };
+        r.map_err(|e| io_error(&p, e))?;
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| io_error(path, e))
+}
+
+/// A stable, dependency-free hash for naming the fallback data folder.
+fn fnv1a(bytes: &OsStr) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    bytes.as_bytes().iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,383 @@
+//! `init`, the migrations, the demo data and the embedded local cluster.
+
+mod support;
+
+use oc12::init::{InitOptions, MIGRATIONS, Migration, init};
+use support::{Shell, TestDb, cluster, new_db_name};
+
+/// Every table's rows as text, in a stable order: a checksum of the CRM.
+fn snapshot(client: &mut postgres::Client) -> Vec<String> {
+    let tables = [
+        "department",
+        "collaborator",
+        "collaborator_password",
+        "location",
+        "company",
+        "client",
+        "contract",
+        "event",
+        "audit",
+        "migrations",
+    ];
+    tables
+        .iter()
+        .flat_map(|t| {
+            client
+                .query(
+                    &format!("SELECT t::text FROM crm.{t} t ORDER BY t::text"),
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| format!("{t}: {}", r.get::<_, String>(0)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn rows(client: &mut postgres::Client, sql: &str) -> Vec<String> {
+    client
+        .query(sql, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect()
+}
+
+#[test]
+fn init_demo_loads_exactly_the_demo_data() {
+    let db = TestDb::demo();
+    let mut admin = db.admin();
+    admin.batch_execute("SET timezone = 'Europe/Paris'").unwrap();
+    assert_eq!(
+        rows(
+            &mut admin,
+            "SELECT concat_ws('|', id, name, email, department, role) FROM crm.collaborator ORDER BY id"
+        ),
+        [
+            "aa123456789|Donald Duck|donald.duck@epic-events.example|commercial|manager",
+            "ab123456789|Bill Boquet|bill.boquet@epic-events.example|commercial|employee",
+            "ac123456789|Daisy Duck|daisy.duck@epic-events.example|gestion|manager",
+            "ad123456789|Loulou Duck|loulou.duck@epic-events.example|gestion|employee",
+            "ae123456789|Louloute Duck|louloute.duck@epic-events.example|support|employee",
+            "af123456789|Aliénor Vichum|alienor.vichum@epic-events.example|support|employee",
+            "ag123456789|Kate Hastroff|kate.hastroff@epic-events.example|support|employee",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &mut admin,
+            "SELECT concat_ws('|', id, address, coalesce(complement, ''), postcode, city, region, country) \
+             FROM crm.location ORDER BY id"
+        ),
+        [
+            "csb41120|53 av. Bobet|Petite Avenue|41120|Candé-sur-Beuvron|Centre-Val de Loire|France",
+            "ggg56110|20 Rue de Carhaix|Résidence Coquelicot|56110|Gourin|Bretagne|France",
+            "llb44430|Place de Bretagne||44430|Le Loroux-Bottereau|Pays de la Loire|France",
+            "p22240|9 av Jean Moulin|2 Bourg de la reine|22240|Plurien|Bretagne|France",
+            "PARRV751|Place de la Nation|Rue du rendez-vous|75011|Paris|Ile de France|France",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &mut admin,
+            "SELECT concat_ws('|', id, name, siren, location) FROM crm.company ORDER BY id"
+        ),
+        [
+            "CSLLC12345|Cool Startup LLC|999222888|p22240",
+            "NFEPG12345|Nantes Free Escape Games|999333883|llb44430",
+            "SCOU3541|The Mystery Machine|999686686|llb44430",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &mut admin,
+            "SELECT concat_ws('|', id, name, email, phone, company, job, commercial, created::date) \
+             FROM crm.client ORDER BY id"
+        ),
+        [
+            "axs40|Alexia Strak|a.strak@startup.io|067812345678|NFEPG12345|Assistante|ab123456789|2020-10-15",
+            "DBLATT85|Daphné Blake|daphne.blake@tmmachine.xe|0671426385|SCOU3541|Ingénieur cloud computing|aa123456789|2020-02-19",
+            "FJONIC35|Fred Jones|fred.jones@tmmachine.xe|0699248635|SCOU3541|Ingénieur cloud computing|ab123456789|2020-02-19",
+            "mkc111|Kevin Casey|kevin@startup.io|067812345678|CSLLC12345|Assistant|ab123456789|2021-12-25",
+            "SRODAP37|Sammy Rodgers|sammy.rodgers@tmmachine.xe|0615684937|SCOU3541|Assistant|aa123456789|2020-02-19",
+            "VDINPR25|Velma Dinkley|velma.dinkley@tmmachine.xe|0695368525|SCOU3541|Présentatrice radio|ab123456789|2020-02-19",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &mut admin,
+            "SELECT concat_ws('|', id, client, total, remain, status, created::date) FROM crm.contract ORDER BY id"
+        ),
+        [
+            "av123|SRODAP37|155.60|0.00|signed|2020-06-02",
+            "aw231|FJONIC35|255.60|0.00|signed|2020-06-22",
+            "ax312|DBLATT85|355.60|0.00|signed|2020-07-12",
+            "ay312|VDINPR25|455.60|0.00|signed|2020-07-22",
+            "ff555|mkc111|444.55|20.99|signed|2022-01-16",
+            "kc555|mkc111|999.99|999.99|unsigned|2023-06-03",
+            "xx55555|VDINPR25|500.00|500.00|unsigned|2022-06-15",
+            "zz123|axs40|72.50|0.00|signed|2021-04-15",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &mut admin,
+            "SELECT concat_ws('|', id, title, contract, coalesce(support, 'none'), \
+             to_char(start_at, 'YYYY-MM-DD HH24:MI'), to_char(end_at, 'YYYY-MM-DD HH24:MI'), location, attendees) \
+             FROM crm.event ORDER BY id"
+        ),
+        [
+            "ay322|Summer Python|ay312|ag123456789|2022-07-23 09:00|2022-07-23 23:00|PARRV751|100",
+            "dkap520|Summer OWASP|ax312|ag123456789|2021-05-23 09:00|2021-05-24 23:00|PARRV751|50",
+            "evav123|Summer Bootstrap|av123|ag123456789|2020-08-09 16:00|2020-08-09 22:00|PARRV751|100",
+            "geg2021|Gourin escape game 2021|zz123|none|2021-07-25 16:00|2021-07-25 22:00|ggg56110|35",
+            "geg2022|Gourin escape game 2022|ff555|af123456789|2022-07-25 16:00|2022-07-25 22:00|ggg56110|35",
+            "hob2023|Holiday on beach|ff555|ae123456789|2023-07-25 16:00|2023-07-25 22:00|llb44430|500",
+            "zawx235|Summer Javascript|aw231|af123456789|2020-08-15 17:00|2020-08-15 23:00|PARRV751|150",
+        ]
+    );
+    assert_eq!(
+        rows(&mut admin, "SELECT id FROM crm.department ORDER BY id"),
+        ["commercial", "gestion", "support"]
+    );
+    // Every demo password is an scrypt PHC string that checks.
+    let hashes = rows(&mut admin, "SELECT hash FROM crm.collaborator_password");
+    assert_eq!(hashes.len(), 7);
+    for h in &hashes {
+        assert!(h.starts_with("$scrypt$"), "{h}");
+        assert!(oc12::auth::verify_password(support::DEMO_PASSWORD, Some(h)));
+    }
+}
+
+#[test]
+fn init_again_changes_nothing_and_says_so() {
+    let db = TestDb::demo();
+    let before = snapshot(&mut db.admin());
+    let report = init(&InitOptions {
+        admin_url: &db.admin_url,
+        demo_hash: Some("$scrypt$unused".into()),
+        migrations: MIGRATIONS,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(!report.changed_anything(), "{report:?}");
+    assert!(report.summary().contains("nothing changed"));
+    assert_eq!(snapshot(&mut db.admin()), before);
+}
+
+#[test]
+fn a_new_migration_is_applied_once() {
+    let db = TestDb::demo();
+    let mut migrations = MIGRATIONS.to_vec();
+    migrations.push(Migration {
+        name: "999_extra.sql",
+        sql: "CREATE TABLE crm.extra (n int); INSERT INTO crm.extra VALUES (1);",
+    });
+    let opts = InitOptions {
+        admin_url: &db.admin_url,
+        migrations: &migrations,
+        ..Default::default()
+    };
+    let first = init(&opts).unwrap();
+    assert_eq!(first.applied, ["999_extra.sql"]);
+    let second = init(&opts).unwrap();
+    assert!(second.applied.is_empty());
+    let n: i64 = db
+        .admin()
+        .query_one("SELECT count(*) FROM crm.extra", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_failed_init_leaves_nothing_behind() {
+    let c = cluster();
+    let name = new_db_name();
+    let mut migrations = MIGRATIONS.to_vec();
+    migrations.push(Migration {
+        name: "999_broken.sql",
+        sql: "CREATE TABLE crm.half (n int); SELECT no_such_function();",
+    });
+    let err = init(&InitOptions {
+        admin_url: &c.admin_url(&name),
+        migrations: &migrations,
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(err.message.contains("999_broken.sql"), "{err:?}");
+    let mut admin = c.admin("postgres");
+    let dbs = admin
+        .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .unwrap();
+    assert!(dbs.is_empty(), "the database was left behind");
+    let prefix = format!("{}%", oc12::db::role_prefix(&name).unwrap());
+    let roles = admin
+        .query("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", &[&prefix])
+        .unwrap();
+    assert!(roles.is_empty(), "roles were left behind: {}", roles.len());
+}
+
+#[test]
+fn init_on_an_existing_empty_database_creates_the_crm() {
+    let c = cluster();
+    let name = new_db_name();
+    c.admin("postgres")
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let report = init(&InitOptions {
+        admin_url: &c.admin_url(&name),
+        migrations: MIGRATIONS,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(!report.created_database);
+    assert_eq!(report.applied.len(), MIGRATIONS.len());
+    let n: i64 = c
+        .admin(&name)
+        .query_one("SELECT count(*) FROM crm.collaborator", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "no demo data without --demo");
+}
+
+#[test]
+fn init_through_the_binary_prints_the_url_and_writes_a_private_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = cluster();
+    let home = tempfile::tempdir().unwrap();
+    let name = new_db_name();
+    let run = Shell::bare(home.path())
+        .args(["init", "--demo", "--admin-url", &c.admin_url(&name)])
+        .run()
+        .status(0);
+    let out = run.stdout();
+    assert!(out.contains("OC12_DATABASE_URL=postgresql://"), "{out}");
+    assert!(out.contains("loaded the demo data"), "{out}");
+    let config = home.path().join("config.env");
+    let mode = std::fs::metadata(&config).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let vars = oc12::config::read_env_file(&config).unwrap();
+    assert!(vars["OC12_SECRET_KEY"].len() >= 32);
+    assert!(vars["OC12_DATABASE_URL"].contains(&format!("oc12_{name}_app")));
+
+    let again = Shell::bare(home.path())
+        .args(["init", "--demo", "--admin-url", &c.admin_url(&name)])
+        .run()
+        .status(0);
+    assert!(again.stdout().contains("nothing changed"), "{}", again.stdout());
+    let vars2 = oc12::config::read_env_file(&config).unwrap();
+    assert_eq!(vars, vars2, "a second init keeps the URL and the key");
+}
+
+#[test]
+fn bad_admin_urls_are_one_line_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let unreachable = Shell::bare(home.path())
+        .args([
+            "init",
+            "--admin-url",
+            "postgresql://postgres@/crm?host=/nonexistent&port=5999",
+        ])
+        .run()
+        .status(4);
+    let err = unreachable.stderr();
+    assert!(err.starts_with("error[connection]: cannot connect"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let malformed = Shell::bare(home.path())
+        .args(["init", "--admin-url", "postgresql://[::1"])
+        .run()
+        .status(2);
+    assert!(malformed.stderr().starts_with("error[usage]:"), "{}", malformed.stderr());
+
+    let c = cluster();
+    let wrong_user = Shell::bare(home.path())
+        .args([
+            "init",
+            "--admin-url",
+            &c.local.url("nobody_at_all", &new_db_name()),
+        ])
+        .run()
+        .status(4);
+    assert!(wrong_user.stderr().contains("nobody_at_all"), "{}", wrong_user.stderr());
+    assert!(!home.path().join("config.env").exists());
+}
+
+#[test]
+fn an_unusable_home_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let home = file.join("home");
+    let mut shell = Shell::bare(&home);
+    shell.cmd.current_dir(dir.path());
+    let run = shell.args(["local", "start"]).run();
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("OC12_HOME"), "{}", run.stderr());
+}
+
+#[test]
+fn missing_server_binaries_say_what_to_install() {
+    let home = tempfile::tempdir().unwrap();
+    let run = Shell::bare(home.path())
+        .env("OC12_PG_BINDIR", "/nonexistent")
+        .args(["local", "start"])
+        .run()
+        .status(4);
+    let err = run.stderr();
+    assert!(err.contains("apt-get install postgresql"), "{err}");
+    assert!(err.contains("OC12_DATABASE_URL"), "{err}");
+    assert!(!home.path().join("pgdata").join("PG_VERSION").exists());
+}
+
+/// Stops a local cluster when the test ends, however it ends.
+struct StopOnDrop(std::path::PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = Shell::bare(&self.0).args(["local", "stop"]).run();
+    }
+}
+
+#[test]
+fn the_local_cluster_is_created_once_and_survives_a_restart() {
+    let home = tempfile::tempdir().unwrap();
+    let _guard = StopOnDrop(home.path().to_owned());
+    let status = || Shell::bare(home.path()).args(["local", "status"]).run().status(0).stdout();
+    assert!(status().contains("no local cluster"));
+
+    let first = Shell::bare(home.path()).args(["local", "start"]).run().status(0);
+    assert!(first.stderr().contains("creating the local cluster"), "{}", first.stderr());
+    assert!(status().contains("running"));
+    let vars = oc12::config::read_env_file(&home.path().join("config.env")).unwrap();
+    assert!(vars["OC12_SECRET_KEY"].len() >= 32);
+    assert!(!vars.contains_key("OC12_DATABASE_URL"));
+
+    // Write through the superuser, then stop and start: the data is kept.
+    let local = oc12::local::LocalCluster::new(home.path().join("pgdata"));
+    let mut admin = postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
+    admin
+        .batch_execute("UPDATE crm.location SET region = 'Armor' WHERE id = 'p22240'")
+        .unwrap();
+    drop(admin);
+
+    let again = Shell::bare(home.path()).args(["local", "start"]).run().status(0);
+    assert!(!again.stderr().contains("creating"), "started twice is harmless");
+    Shell::bare(home.path()).args(["local", "stop"]).run().status(0);
+    assert!(status().contains("stopped"));
+    Shell::bare(home.path()).args(["local", "start"]).run().status(0);
+    assert!(status().contains("running"));
+    let mut admin = postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
+    let region: String = admin
+        .query_one("SELECT region FROM crm.location WHERE id = 'p22240'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(region, "Armor");
+    let n: i64 = admin
+        .query_one("SELECT count(*) FROM crm.collaborator", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 7);
+}

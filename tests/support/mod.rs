@@ -1,0 +1,240 @@
+//! The test harness: one private, throwaway PostgreSQL cluster per test
+//! binary (socket only, fsync off, in a temporary folder that is removed when
+//! the binary exits, whether its tests passed or not), and a fresh CRM
+//! database with the demo data for every test that asks, so that tests never
+//! see each other's writes.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use oc12::local::{CreateOptions, LocalCluster, SUPERUSER};
+
+/// The scrypt cost the tests use: hashing at the real cost (ln=17) takes a
+/// good part of a second per password.
+pub const TEST_SCRYPT_LOG_N: &str = "4";
+pub const DEMO_PASSWORD: &str = "@pplepie94";
+
+pub struct Cluster {
+    pub dir: PathBuf,
+    pub local: LocalCluster,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+extern "C" fn tear_down() {
+    if let Some(c) = CLUSTER.get() {
+        c.local.stop_immediately();
+        let _ = std::fs::remove_dir_all(&c.dir);
+    }
+}
+
+/// The cluster of this test binary, created on first use.
+pub fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("oc12-test-")
+            .tempdir()
+            .expect("a temporary folder")
+            .keep();
+        let local = LocalCluster::new(dir.join("pgdata"));
+        // SAFETY: registers a plain function to run at exit.
+        unsafe { libc::atexit(tear_down) };
+        local
+            .create(&CreateOptions {
+                admin_password: None,
+                no_fsync: true,
+            })
+            .expect("initdb of the test cluster");
+        local.start(None).expect("the test cluster starts");
+        Cluster { dir, local }
+    })
+}
+
+impl Cluster {
+    pub fn admin_url(&self, database: &str) -> String {
+        self.local.url(SUPERUSER, database)
+    }
+
+    pub fn admin(&self, database: &str) -> postgres::Client {
+        postgres::Client::connect(&self.admin_url(database), postgres::NoTls)
+            .expect("admin connection to the test cluster")
+    }
+}
+
+/// A CRM database of its own, with the demo data, and an `OC12_HOME`.
+pub struct TestDb {
+    pub name: String,
+    pub app_url: String,
+    pub admin_url: String,
+    pub home: tempfile::TempDir,
+    pub secret_key: String,
+}
+
+static NEXT_DB: AtomicUsize = AtomicUsize::new(1);
+
+/// A new database name, unique in this binary's cluster.
+pub fn new_db_name() -> String {
+    format!("t{}", NEXT_DB.fetch_add(1, Ordering::Relaxed))
+}
+
+impl TestDb {
+    /// A fresh CRM with the demo data.
+    pub fn demo() -> TestDb {
+        let c = cluster();
+        let name = new_db_name();
+        let admin_url = c.admin_url(&name);
+        let hash = oc12::auth::hash_password_with_cost(DEMO_PASSWORD, test_cost()).expect("hash");
+        let report = oc12::init::init(&oc12::init::InitOptions {
+            admin_url: &admin_url,
+            demo_hash: Some(hash),
+            migrations: oc12::init::MIGRATIONS,
+            ..Default::default()
+        })
+        .expect("init --demo");
+        TestDb {
+            name,
+            app_url: report.app_url,
+            admin_url,
+            home: tempfile::tempdir().expect("a home"),
+            secret_key: oc12::init::random_token(40),
+        }
+    }
+
+    /// A superuser connection to this database.
+    pub fn admin(&self) -> postgres::Client {
+        postgres::Client::connect(&self.admin_url, postgres::NoTls).expect("admin connection")
+    }
+
+    /// A connection as the application login role.
+    pub fn app(&self) -> postgres::Client {
+        postgres::Client::connect(&self.app_url, postgres::NoTls).expect("app connection")
+    }
+
+    /// The role prefix of this CRM (`oc12_t3`).
+    pub fn prefix(&self) -> String {
+        oc12::db::role_prefix(&self.name).unwrap()
+    }
+
+    /// The binary, configured for this database.
+    pub fn shell(&self) -> Shell {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oc12-shell"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("OC12_HOME", self.home.path())
+            .env("OC12_DATABASE_URL", &self.app_url)
+            .env("OC12_SECRET_KEY", &self.secret_key)
+            .env("OC12_TEST_SCRYPT_LOG_N", TEST_SCRYPT_LOG_N)
+            .current_dir(self.home.path());
+        Shell { cmd, stdin: None }
+    }
+}
+
+pub fn test_cost() -> u8 {
+    TEST_SCRYPT_LOG_N.parse().unwrap()
+}
+
+/// Runs the real binary: `db.shell().args([...]).stdin("...").run()`.
+pub struct Shell {
+    pub cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Shell {
+    /// The binary with an empty environment and the given home (no database).
+    pub fn bare(home: &Path) -> Shell {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oc12-shell"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("OC12_HOME", home)
+            .env("OC12_TEST_SCRYPT_LOG_N", TEST_SCRYPT_LOG_N)
+            .current_dir(home);
+        Shell { cmd, stdin: None }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Shell
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Shell {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn env_remove(mut self, k: &str) -> Shell {
+        self.cmd.env_remove(k);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Shell {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        use std::io::Write;
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("the binary runs");
+        let input = self.stdin.take().unwrap_or_default();
+        let mut pipe = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let out = child.wait_with_output().expect("the binary ends");
+        writer.join().unwrap();
+        Run(out)
+    }
+}
+
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    /// Asserts the exit code, showing both streams when it differs.
+    #[track_caller]
+    pub fn status(self, code: i32) -> Run {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+/// Runs `sql` as the given collaborator, the way the shell does: the
+/// application role, one transaction, `SET LOCAL ROLE`.
+pub fn as_collaborator(
+    client: &mut postgres::Client,
+    prefix: &str,
+    registration: &str,
+    sql: &str,
+) -> Result<u64, postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.batch_execute(&format!("SET LOCAL ROLE \"{prefix}_{registration}\""))?;
+    let n = tx.execute(sql, &[])?;
+    tx.commit()?;
+    Ok(n)
+}
