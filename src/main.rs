@@ -1,3 +1,4 @@
 fn main() {
-    std::process::exit(oc12::app::main());
+    let cli = <oc12::cli::Cli as clap::Parser>::parse();
+    eprintln!("{cli:?}");
 }
