@@ -175,7 +175,9 @@ pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()>
         .map(str::to_owned)
         .collect();
     if lines.is_empty() {
-        lines.push("# oc12-shell configuration, written by `oc12-shell init`. Keep it private.".into());
+        lines.push(
+            "# oc12-shell configuration, written by `oc12-shell init`. Keep it private.".into(),
+        );
     }
     for (k, v) in updates {
         lines.push(format!("{k}={}", quote_env_value(v)));
@@ -195,7 +197,9 @@ pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()>
 }
 
 fn quote_env_value(v: &str) -> String {
-    if v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@%?&=+,".contains(c)) {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:@%?&=+,".contains(c))
+    {
         v.to_owned()
     } else {
         format!("'{}'", v.replace('\'', ""))
@@ -273,8 +277,11 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths::in_home(&dir.path().join("h"));
-        update_config_file(&paths, &[(SECRET_KEY, "k1"), (DATABASE_URL, "postgresql://a:b@/c")])
-            .unwrap();
+        update_config_file(
+            &paths,
+            &[(SECRET_KEY, "k1"), (DATABASE_URL, "postgresql://a:b@/c")],
+        )
+        .unwrap();
         update_config_file(&paths, &[(SECRET_KEY, "k2")]).unwrap();
         let meta = fs::metadata(paths.config_file()).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);

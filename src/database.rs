@@ -83,29 +83,23 @@ impl Database {
         }))
     }
 
-    /// Runs `f` in one transaction as the collaborator `registration`, after
-    /// checking that they still exist in `department`. The role is set with
-    /// `SET LOCAL`, so it ends with the transaction and never leaks to the
-    /// next user of the pooled connection.
-    pub fn as_collaborator<T>(
-        &self,
-        registration: &str,
-        department: &str,
-        f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
+    /// Opens a transaction as the collaborator `registration`, after
+    /// checking that they still exist in `department`, in one round trip.
+    /// The role is set with `SET LOCAL`, so it ends with the transaction and
+    /// never leaks to the next user of the pooled connection.
+    pub fn begin(&self, registration: &str, department: &str) -> Result<Work> {
         let role = self.roles.collaborator(registration);
-        let mut conn = self.connection()?;
-        let mut tx = conn.transaction().map_err(|e| map_error(&e))?;
-        let rows = tx
+        let conn = self.connection()?;
+        let mut work = Work { conn, open: true };
+        let rows = work
+            .conn
             .simple_query(&format!(
-                "SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
+                "BEGIN; SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
                 quote_ident(&role)
             ))
             .map_err(|e| match e.code() {
                 Some(c) if *c == SqlState::UNDEFINED_OBJECT || *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-                    Error::auth(format!(
-                        "collaborator {registration} no longer exists; log in again"
-                    ))
+                    gone(registration)
                 }
                 _ => map_error(&e),
             })?;
@@ -114,21 +108,53 @@ impl Database {
             _ => None,
         });
         match current {
-            Some(d) if d == department => {}
-            Some(d) => {
-                return Err(Error::auth(format!(
-                    "{registration} moved from {department} to {d}; log in again"
-                )));
-            }
-            None => {
-                return Err(Error::auth(format!(
-                    "collaborator {registration} no longer exists; log in again"
-                )));
-            }
+            Some(d) if d == department => Ok(work),
+            Some(d) => Err(Error::auth(format!(
+                "{registration} moved from {department} to {d}; log in again"
+            ))),
+            None => Err(gone(registration)),
         }
-        let value = f(&mut tx)?;
-        tx.commit().map_err(|e| map_error(&e))?;
-        Ok(value)
+    }
+}
+
+fn gone(registration: &str) -> Error {
+    Error::auth(format!(
+        "collaborator {registration} no longer exists; log in again"
+    ))
+}
+
+/// An open transaction under a collaborator's role. Dropped without
+/// [`Work::commit`], it rolls back.
+pub struct Work {
+    conn: Connection,
+    open: bool,
+}
+
+impl Work {
+    pub fn client(&mut self) -> &mut postgres::Client {
+        &mut self.conn
+    }
+
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.conn.batch_execute("COMMIT").map_err(|e| map_error(&e))
+    }
+
+    pub fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        self.conn
+            .batch_execute("ROLLBACK")
+            .map_err(|e| map_error(&e))
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_closed() {
+            // The connection goes back to the pool: it must not stay inside
+            // this transaction (nor under this role).
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
     }
 }
 
@@ -163,10 +189,11 @@ pub fn map_error(e: &postgres::Error) -> Error {
         ErrorKind::Permission => format!("the database refused: {message}"),
         _ => message,
     };
-    if let (ErrorKind::Invalid | ErrorKind::Conflict, Some(detail)) = (kind, db.detail()) {
-        if !text.contains(detail) && !detail.starts_with("Failing row") {
-            text.push_str(&format!(" ({detail})"));
-        }
+    if let (ErrorKind::Invalid | ErrorKind::Conflict, Some(detail)) = (kind, db.detail())
+        && !text.contains(detail)
+        && !detail.starts_with("Failing row")
+    {
+        text.push_str(&format!(" ({detail})"));
     }
     if *code == SqlState::QUERY_CANCELED {
         text = "canceled".to_owned();

@@ -92,7 +92,9 @@ pub fn database_of(config: &postgres::Config) -> Option<&str> {
 }
 
 pub fn connect(config: &postgres::Config) -> Result<Client> {
-    config.connect(NoTls).map_err(|e| connection_error(config, &e))
+    config
+        .connect(NoTls)
+        .map_err(|e| connection_error(config, &e))
 }
 
 /// An `error[connection]` that says where we tried to go.

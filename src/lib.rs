@@ -6,6 +6,7 @@ pub mod database;
 pub mod db;
 pub mod error;
 pub mod local;
+pub mod permissions;
 pub mod script;
 pub mod value;
 

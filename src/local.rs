@@ -29,7 +29,11 @@ pub enum Status {
     /// No cluster has been created yet.
     Absent,
     Stopped,
-    Running { pid: u32, port: u16, listen: String },
+    Running {
+        pid: u32,
+        port: u16,
+        listen: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -177,7 +181,10 @@ impl LocalCluster {
                 self.pgdata.display()
             )));
         }
-        if let Status::Running { listen: now, port, .. } = self.status() {
+        if let Status::Running {
+            listen: now, port, ..
+        } = self.status()
+        {
             match listen {
                 Some((addr, p)) if (addr, p) != (now.as_str(), port) => self.stop()?,
                 _ => return Ok(()),
@@ -344,10 +351,10 @@ pub fn find_bindir() -> Option<PathBuf> {
         let dir = PathBuf::from(dir);
         return has_server(&dir).then_some(dir);
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d))
+    {
+        return Some(dir);
     }
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
@@ -431,7 +438,8 @@ fn reachable_by_others(dir: &Path) -> bool {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     dir.ancestors().all(|a| {
         let open = fs::metadata(a).is_ok_and(|m| m.mode() & 0o001 != 0);
-        let protected = home.as_deref().is_some_and(|h| h.starts_with(a)) || a == Path::new("/root");
+        let protected =
+            home.as_deref().is_some_and(|h| h.starts_with(a)) || a == Path::new("/root");
         open || !protected
     })
 }
@@ -441,8 +449,11 @@ fn allow_traverse(dir: &Path) -> Result<()> {
     for a in dir.ancestors() {
         let meta = fs::metadata(a).map_err(|e| io_error(a, e))?;
         if meta.mode() & 0o001 == 0 {
-            fs::set_permissions(a, fs::Permissions::from_mode((meta.mode() & 0o7777) | 0o001))
-                .map_err(|e| io_error(a, e))?;
+            fs::set_permissions(
+                a,
+                fs::Permissions::from_mode((meta.mode() & 0o7777) | 0o001),
+            )
+            .map_err(|e| io_error(a, e))?;
         }
     }
     Ok(())

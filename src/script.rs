@@ -81,7 +81,7 @@ impl<R: BufRead> Iterator for Reader<R> {
             let Some(next) = self.physical() else {
                 self.done = true;
                 // A dangling continuation on the last line still runs.
-                return (start != 0).then(|| Ok(Unit { line: start, text }));
+                return (start != 0).then_some(Ok(Unit { line: start, text }));
             };
             if start == 0 {
                 start = self.line;
@@ -144,9 +144,18 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Ok(Unit { line: 1, text: "list clients".into() }),
-                Ok(Unit { line: 2, text: "".into() }),
-                Ok(Unit { line: 3, text: "count events".into() }),
+                Ok(Unit {
+                    line: 1,
+                    text: "list clients".into()
+                }),
+                Ok(Unit {
+                    line: 2,
+                    text: "".into()
+                }),
+                Ok(Unit {
+                    line: 3,
+                    text: "count events".into()
+                }),
             ]
         );
     }
@@ -157,9 +166,18 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Ok(Unit { line: 1, text: "# c".into() }),
-                Ok(Unit { line: 2, text: "list events \\\n  where attendees > 50".into() }),
-                Ok(Unit { line: 4, text: "show event x".into() }),
+                Ok(Unit {
+                    line: 1,
+                    text: "# c".into()
+                }),
+                Ok(Unit {
+                    line: 2,
+                    text: "list events \\\n  where attendees > 50".into()
+                }),
+                Ok(Unit {
+                    line: 4,
+                    text: "show event x".into()
+                }),
             ]
         );
     }
@@ -167,7 +185,13 @@ mod tests {
     #[test]
     fn dangling_continuation_at_the_end_still_runs() {
         let got = units(b"list events \\");
-        assert_eq!(got, vec![Ok(Unit { line: 1, text: "list events \\\n".into() })]);
+        assert_eq!(
+            got,
+            vec![Ok(Unit {
+                line: 1,
+                text: "list events \\\n".into()
+            })]
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ fn rows(client: &mut postgres::Client, sql: &str) -> Vec<String> {
 fn init_demo_loads_exactly_the_demo_data() {
     let db = TestDb::demo();
     let mut admin = db.admin();
-    admin.batch_execute("SET timezone = 'Europe/Paris'").unwrap();
+    admin
+        .batch_execute("SET timezone = 'Europe/Paris'")
+        .unwrap();
     assert_eq!(
         rows(
             &mut admin,
@@ -214,7 +216,10 @@ fn a_failed_init_leaves_nothing_behind() {
     assert!(dbs.is_empty(), "the database was left behind");
     let prefix = format!("{}%", oc12::db::role_prefix(&name).unwrap());
     let roles = admin
-        .query("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", &[&prefix])
+        .query(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE $1",
+            &[&prefix],
+        )
         .unwrap();
     assert!(roles.is_empty(), "roles were left behind: {}", roles.len());
 }
@@ -266,7 +271,11 @@ fn init_through_the_binary_prints_the_url_and_writes_a_private_config() {
         .args(["init", "--demo", "--admin-url", &c.admin_url(&name)])
         .run()
         .status(0);
-    assert!(again.stdout().contains("nothing changed"), "{}", again.stdout());
+    assert!(
+        again.stdout().contains("nothing changed"),
+        "{}",
+        again.stdout()
+    );
     let vars2 = oc12::config::read_env_file(&config).unwrap();
     assert_eq!(vars, vars2, "a second init keeps the URL and the key");
 }
@@ -283,14 +292,21 @@ fn bad_admin_urls_are_one_line_errors() {
         .run()
         .status(4);
     let err = unreachable.stderr();
-    assert!(err.starts_with("error[connection]: cannot connect"), "{err}");
+    assert!(
+        err.starts_with("error[connection]: cannot connect"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     let malformed = Shell::bare(home.path())
         .args(["init", "--admin-url", "postgresql://[::1"])
         .run()
         .status(2);
-    assert!(malformed.stderr().starts_with("error[usage]:"), "{}", malformed.stderr());
+    assert!(
+        malformed.stderr().starts_with("error[usage]:"),
+        "{}",
+        malformed.stderr()
+    );
 
     let c = cluster();
     let wrong_user = Shell::bare(home.path())
@@ -301,7 +317,11 @@ fn bad_admin_urls_are_one_line_errors() {
         ])
         .run()
         .status(4);
-    assert!(wrong_user.stderr().contains("nobody_at_all"), "{}", wrong_user.stderr());
+    assert!(
+        wrong_user.stderr().contains("nobody_at_all"),
+        "{}",
+        wrong_user.stderr()
+    );
     assert!(!home.path().join("config.env").exists());
 }
 
@@ -345,11 +365,24 @@ impl Drop for StopOnDrop {
 fn the_local_cluster_is_created_once_and_survives_a_restart() {
     let home = tempfile::tempdir().unwrap();
     let _guard = StopOnDrop(home.path().to_owned());
-    let status = || Shell::bare(home.path()).args(["local", "status"]).run().status(0).stdout();
+    let status = || {
+        Shell::bare(home.path())
+            .args(["local", "status"])
+            .run()
+            .status(0)
+            .stdout()
+    };
     assert!(status().contains("no local cluster"));
 
-    let first = Shell::bare(home.path()).args(["local", "start"]).run().status(0);
-    assert!(first.stderr().contains("creating the local cluster"), "{}", first.stderr());
+    let first = Shell::bare(home.path())
+        .args(["local", "start"])
+        .run()
+        .status(0);
+    assert!(
+        first.stderr().contains("creating the local cluster"),
+        "{}",
+        first.stderr()
+    );
     assert!(status().contains("running"));
     let vars = oc12::config::read_env_file(&home.path().join("config.env")).unwrap();
     assert!(vars["OC12_SECRET_KEY"].len() >= 32);
@@ -357,19 +390,33 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
 
     // Write through the superuser, then stop and start: the data is kept.
     let local = oc12::local::LocalCluster::new(home.path().join("pgdata"));
-    let mut admin = postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
+    let mut admin =
+        postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
     admin
         .batch_execute("UPDATE crm.location SET region = 'Armor' WHERE id = 'p22240'")
         .unwrap();
     drop(admin);
 
-    let again = Shell::bare(home.path()).args(["local", "start"]).run().status(0);
-    assert!(!again.stderr().contains("creating"), "started twice is harmless");
-    Shell::bare(home.path()).args(["local", "stop"]).run().status(0);
+    let again = Shell::bare(home.path())
+        .args(["local", "start"])
+        .run()
+        .status(0);
+    assert!(
+        !again.stderr().contains("creating"),
+        "started twice is harmless"
+    );
+    Shell::bare(home.path())
+        .args(["local", "stop"])
+        .run()
+        .status(0);
     assert!(status().contains("stopped"));
-    Shell::bare(home.path()).args(["local", "start"]).run().status(0);
+    Shell::bare(home.path())
+        .args(["local", "start"])
+        .run()
+        .status(0);
     assert!(status().contains("running"));
-    let mut admin = postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
+    let mut admin =
+        postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
     let region: String = admin
         .query_one("SELECT region FROM crm.location WHERE id = 'p22240'", &[])
         .unwrap()
