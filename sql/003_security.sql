@@ -24,10 +24,24 @@ $$;
 REVOKE ALL ON SCHEMA crm FROM PUBLIC;
 GRANT USAGE ON SCHEMA crm TO @P@_commercial, @P@_gestion, @P@_support, @P@_app;
 
--- Nobody but the owner touches anything unless granted below.
-REVOKE ALL ON ALL TABLES IN SCHEMA crm FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA crm FROM PUBLIC;
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA crm FROM PUBLIC;
+-- Nobody but the owner touches anything unless granted below. (Only the
+-- owner's objects: init's own bookkeeping table is not ours to change.)
+DO $$
+DECLARE
+    rel regclass;
+    fn regprocedure;
+BEGIN
+    FOR rel IN SELECT c.oid FROM pg_catalog.pg_class c
+               WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind IN ('r', 'S', 'v', 'm')
+                 AND c.relowner = current_user::regrole LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+    END LOOP;
+    FOR fn IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'crm'::regnamespace AND p.proowner = current_user::regrole LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
+    END LOOP;
+END;
+$$;
 
 -- Reading: every department reads every table but the password hashes.
 GRANT SELECT ON crm.department, crm.collaborator, crm.location, crm.company,

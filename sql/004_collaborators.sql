@@ -267,7 +267,12 @@ BEGIN
 END;
 $$;
 
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA crm FROM PUBLIC;
+-- (Default privileges of 001 already keep PUBLIC out; say it once more.)
+REVOKE EXECUTE ON FUNCTION crm.login_lookup(text), crm.initials(text), crm.sync_collaborator_role(text, text),
+                           crm.add_collaborator(text, text, text, text, text, text),
+                           crm.set_collaborator(text, text, text, text, text),
+                           crm.delete_collaborator(text), crm.set_password(text, text)
+    FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION crm.login_lookup(text) TO @P@_app;
 GRANT EXECUTE ON FUNCTION crm.add_collaborator(text, text, text, text, text, text),
                           crm.set_collaborator(text, text, text, text, text),
