@@ -1,0 +1,12 @@
+//! Who is at the keyboard: password hashes, the slow-down after wrong
+//! passwords, session tokens (JWT) and the token file.
+//!
+//! Nothing here ever puts a password, a hash, a token or the secret key in
+//! an error message or a `Debug` output.
+
+mod password;
+
+pub use password::{
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
+    generate_password, hash_password, verify_password,
+};
