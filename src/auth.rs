@@ -5,8 +5,10 @@
 //! an error message or a `Debug` output.
 
 mod password;
+mod store;
 
 pub use password::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
     generate_password, hash_password, verify_password,
 };
+pub use store::{TOKEN_FILE, delete_token, load_token, save_token};
