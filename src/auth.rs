@@ -6,9 +6,13 @@
 
 mod password;
 mod store;
+mod throttle;
 
 pub use password::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
     generate_password, hash_password, verify_password,
 };
 pub use store::{TOKEN_FILE, delete_token, load_token, save_token};
+pub use throttle::{
+    FORGET_AFTER, FREE_FAILURES, MAX_DELAY, clear_failures, failed_login, login_delay,
+};
