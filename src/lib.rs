@@ -1,5 +1,6 @@
 //! oc12-shell: the CRM of Epic Events as an interactive shell over PostgreSQL.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod database;
