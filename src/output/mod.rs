@@ -47,6 +47,7 @@
 
 mod csv;
 mod json;
+mod read;
 mod table;
 mod text;
 mod vertical;
@@ -58,6 +59,7 @@ use std::str::FromStr;
 use crate::error::Error;
 use crate::value::{Cell, Column};
 
+pub use read::cell;
 pub use table::TABLE_MAX_ROWS;
 pub use text::{human, machine, money_human, money_plain};
 
