@@ -141,4 +141,44 @@ mod tests {
         );
         assert!(cell(&row, 99, Text).is_err());
     }
+
+    /// The executor's loop: rows from `query_raw` go one by one into a
+    /// printer, none collected.
+    #[test]
+    #[ignore = "needs a PostgreSQL server in OC12_TEST_PG_URL"]
+    fn streams_a_query_into_a_printer() {
+        use crate::output::{Format, Printer, RowSink};
+        use crate::value::Column;
+        use postgres::fallible_iterator::FallibleIterator;
+
+        let url = std::env::var("OC12_TEST_PG_URL").expect("OC12_TEST_PG_URL");
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let columns = [
+            Column::new("n", ColumnType::Integer),
+            Column::new("total", ColumnType::Money),
+        ];
+        let mut rows = client
+            .query_raw(
+                "select n, (n / 100.0)::numeric(12,2) from generate_series(1, 200000) n",
+                std::iter::empty::<i32>(),
+            )
+            .unwrap();
+        let mut out = Vec::new();
+        let mut printer = Printer::new(&mut out, Format::Csv, false);
+        printer.begin(&columns).unwrap();
+        let mut cells = Vec::with_capacity(columns.len());
+        while let Some(row) = rows.next().unwrap() {
+            cells.clear();
+            for (idx, column) in columns.iter().enumerate() {
+                cells.push(cell(&row, idx, column.ty).unwrap());
+            }
+            printer.row(&cells).unwrap();
+        }
+        printer.finish().unwrap();
+        drop(printer);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("n,total\n1,0.01\n2,0.02\n"));
+        assert!(text.ends_with("\n200000,2000.00\n"));
+        assert_eq!(text.lines().count(), 200_001);
+    }
 }
