@@ -7,6 +7,7 @@ pub mod database;
 pub mod db;
 pub mod error;
 pub mod local;
+pub mod output;
 pub mod permissions;
 pub mod script;
 pub mod value;

@@ -1,0 +1,59 @@
+//! `csv`: RFC 4180, LF line endings, written row by row.
+
+use std::io::{self, Write};
+
+use super::text;
+use crate::value::{Cell, Column};
+
+pub(super) struct Csv {
+    columns: Vec<Column>,
+}
+
+impl Csv {
+    pub(super) fn new(columns: Vec<Column>) -> Csv {
+        Csv { columns }
+    }
+
+    pub(super) fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub(super) fn header(&self, out: &mut impl Write) -> io::Result<()> {
+        for (i, column) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            field(out, &column.name)?;
+        }
+        out.write_all(b"\n")
+    }
+
+    pub(super) fn row(&mut self, out: &mut impl Write, cells: &[Cell]) -> io::Result<()> {
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            if let Some(value) = text::machine(cell) {
+                field(out, &value)?;
+            }
+        }
+        out.write_all(b"\n")
+    }
+}
+
+/// One field, quoted when it must be. An empty string is quoted too, as
+/// psql's CSV does, so that it reads back differently from NULL.
+fn field(out: &mut impl Write, value: &str) -> io::Result<()> {
+    let needs_quotes = value.is_empty() || value.contains([',', '"', '\r', '\n']);
+    if !needs_quotes {
+        return out.write_all(value.as_bytes());
+    }
+    out.write_all(b"\"")?;
+    for (i, part) in value.split('"').enumerate() {
+        if i > 0 {
+            out.write_all(b"\"\"")?;
+        }
+        out.write_all(part.as_bytes())?;
+    }
+    out.write_all(b"\"")
+}

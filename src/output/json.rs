@@ -1,0 +1,55 @@
+//! `json`: JSON Lines, one object per row, written row by row with the keys
+//! in column order.
+
+use std::io::{self, Write};
+
+use super::text;
+use crate::value::{Cell, Column};
+
+pub(super) struct Json {
+    columns: Vec<Column>,
+}
+
+impl Json {
+    pub(super) fn new(columns: Vec<Column>) -> Json {
+        Json { columns }
+    }
+
+    pub(super) fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub(super) fn row(&mut self, out: &mut impl Write, cells: &[Cell]) -> io::Result<()> {
+        object(out, &self.columns, cells)
+    }
+}
+
+/// One object and its newline; `columns` and `cells` have the same length.
+pub(super) fn object<W: Write + ?Sized>(
+    out: &mut W,
+    columns: &[Column],
+    cells: &[Cell],
+) -> io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, (column, cell)) in columns.iter().zip(cells).enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        string(out, &column.name)?;
+        out.write_all(b":")?;
+        match cell {
+            Cell::Null => out.write_all(b"null")?,
+            Cell::Integer(n) => write!(out, "{n}")?,
+            other => match text::machine(other) {
+                Some(value) => string(out, &value)?,
+                None => out.write_all(b"null")?,
+            },
+        }
+    }
+    out.write_all(b"}\n")
+}
+
+/// A JSON string, escaped by serde_json.
+pub(super) fn string<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, s).map_err(io::Error::from)
+}

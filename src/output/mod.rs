@@ -1,0 +1,288 @@
+//! Printing results: the four formats of PRODUCT.md ("Output").
+//!
+//! The executor feeds a [`RowSink`] one row at a time, straight from a
+//! PostgreSQL row iterator: `begin(columns)`, `row(cells)` for each row, then
+//! `finish()`. The [`Printer`] is that sink over any `W: Write`; it buffers
+//! its output and flushes at `finish`. Every write error, `BrokenPipe`
+//! included, comes back as an `io::Error` (the caller ends quietly on
+//! `BrokenPipe`); nothing here prints on its own or panics on a closed writer.
+//!
+//! The formats, exactly:
+//!
+//! - `table`: a box-drawn table (`┌─┬─┐`, `│`, a `├─┼─┤` line under the
+//!   header, `└─┴─┘`), one space of padding. Integers and money are
+//!   right-aligned (their header too), everything else left-aligned. Money
+//!   `1 234.50 €` (a plain space between thousands), dates `2023-06-04`,
+//!   date-times `2023-06-04 13:00`, NULL empty, control characters escaped
+//!   (`\u{1b}`), newlines kept as multi-line cells. The header is bold only
+//!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
+//!   `N rows`. At most [`TABLE_MAX_ROWS`] rows are drawn: the rest are counted
+//!   but not kept, and the footer says
+//!   `1000 of N rows shown; use limit/offset or --format csv`.
+//! - `vertical`: for each record a line `-[ RECORD n ]-`, then one
+//!   `field | value` line per field, field names padded to the widest, values
+//!   as in `table` (a multi-line value continues on lines starting with the
+//!   padding and `|`); no trailing spaces (a NULL gives `field |`). After
+//!   the records, a blank line (when there were any) and the footer `N rows`
+//!   as in `table`. Streamed, no row limit.
+//! - `csv`: RFC 4180 with LF line endings (like psql's CSV), a header row of
+//!   the field names. A field is quoted when it contains `,` `"` CR or LF,
+//!   quotes doubled; an empty text is written `""` so that it differs from
+//!   NULL, which is written as nothing. Money `1234.50`, dates `2023-06-04`,
+//!   date-times `2023-06-04T13:00:00` (a fraction of a second only when
+//!   there is one). Streamed, no row limit, no footer.
+//! - `json`: JSON Lines, one compact object per row, keys the field names in
+//!   column order: `{"id":"kc555","total":"999.99","attendees":75,"notes":null}`.
+//!   Money is a string with two places, integers numbers, dates and
+//!   date-times strings as in `csv`, NULL `null`. Streamed, no row limit, no
+//!   footer.
+//!
+//! Single values and messages ([`count`], [`message`], [`changed`]):
+//!
+//! | format | `count` 3 | a write |
+//! |---|---|---|
+//! | table, vertical | `3` | `signed contract kc555` |
+//! | csv | `count` then `3` | `signed contract kc555` |
+//! | json | `{"count":3}` | the changed record as one object, or `{"message":"signed contract kc555"}` without one |
+
+mod csv;
+mod json;
+mod read;
+mod table;
+mod text;
+mod vertical;
+
+use std::fmt;
+use std::io::{self, BufWriter, Write};
+use std::str::FromStr;
+
+use crate::error::Error;
+use crate::value::{Cell, Column};
+
+pub use read::cell;
+pub use table::TABLE_MAX_ROWS;
+pub use text::{human, machine, money_human, money_plain};
+
+/// How results are printed (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Vertical,
+    Csv,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Table, Format::Vertical, Format::Csv, Format::Json];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Vertical => "vertical",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Format, Error> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "unknown format `{s}`: use table, vertical, csv or json"
+                ))
+            })
+    }
+}
+
+/// Where the executor sends a result set, one row at a time.
+pub trait RowSink {
+    /// Starts a result set with these columns.
+    fn begin(&mut self, columns: &[Column]) -> io::Result<()>;
+    /// One row, its cells in column order.
+    fn row(&mut self, cells: &[Cell]) -> io::Result<()>;
+    /// Ends the result set: footer, flush.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// The printer of one output stream; it prints any number of result sets and
+/// messages, one after the other.
+pub struct Printer<W: Write> {
+    out: BufWriter<W>,
+    format: Format,
+    color: bool,
+    body: Option<Body>,
+}
+
+/// The state of the result set being printed. Only `table` keeps rows (at
+/// most [`TABLE_MAX_ROWS`]); the others keep the columns and a count.
+enum Body {
+    Table(table::Table),
+    Vertical(vertical::Vertical),
+    Csv(csv::Csv),
+    Json(json::Json),
+}
+
+impl<W: Write> Printer<W> {
+    /// `color`: bold headers. The caller decides (terminal, `NO_COLOR`,
+    /// `--no-color`); without it no escape code is ever written.
+    pub fn new(out: W, format: Format, color: bool) -> Printer<W> {
+        Printer {
+            out: BufWriter::new(out),
+            format,
+            color,
+            body: None,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Flushes and gives the writer back.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
+
+    /// Prints the result of `count`.
+    pub fn count(&mut self, n: i64) -> io::Result<()> {
+        count(&mut self.out, self.format, n)?;
+        self.out.flush()
+    }
+
+    /// Prints a one-line message (in json: `{"message":...}`).
+    pub fn message(&mut self, text: &str) -> io::Result<()> {
+        message(&mut self.out, self.format, text)?;
+        self.out.flush()
+    }
+
+    /// Prints what a write changed: `text` in every format but json, which
+    /// gets the changed record when there is one.
+    pub fn changed(&mut self, text: &str, record: Option<(&[Column], &[Cell])>) -> io::Result<()> {
+        changed(&mut self.out, self.format, text, record)?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> RowSink for Printer<W> {
+    fn begin(&mut self, columns: &[Column]) -> io::Result<()> {
+        let columns = columns.to_vec();
+        let body = match self.format {
+            Format::Table => Body::Table(table::Table::new(columns, self.color)),
+            Format::Vertical => Body::Vertical(vertical::Vertical::new(columns, self.color)),
+            Format::Csv => {
+                let csv = csv::Csv::new(columns);
+                csv.header(&mut self.out)?;
+                Body::Csv(csv)
+            }
+            Format::Json => Body::Json(json::Json::new(columns)),
+        };
+        self.body = Some(body);
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> io::Result<()> {
+        let Some(body) = &mut self.body else {
+            return Err(invalid("a row was printed before its columns"));
+        };
+        let width = match body {
+            Body::Table(t) => t.width(),
+            Body::Vertical(v) => v.width(),
+            Body::Csv(c) => c.width(),
+            Body::Json(j) => j.width(),
+        };
+        if cells.len() != width {
+            return Err(invalid(&format!(
+                "a row of {} cells for {width} columns",
+                cells.len()
+            )));
+        }
+        match body {
+            Body::Table(t) => {
+                t.row(cells);
+                Ok(())
+            }
+            Body::Vertical(v) => v.row(&mut self.out, cells),
+            Body::Csv(c) => c.row(&mut self.out, cells),
+            Body::Json(j) => j.row(&mut self.out, cells),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match self.body.take() {
+            Some(Body::Table(t)) => t.finish(&mut self.out)?,
+            Some(Body::Vertical(v)) => v.finish(&mut self.out)?,
+            Some(Body::Csv(_) | Body::Json(_)) | None => {}
+        }
+        self.out.flush()
+    }
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what.to_string())
+}
+
+/// The footer of `table` and `vertical`: `0 rows`, `1 row`, `N rows`.
+fn rows_footer(n: u64) -> String {
+    if n == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{n} rows")
+    }
+}
+
+/// Prints the result of `count`: `3`; csv `count` then `3`; json
+/// `{"count":3}`.
+pub fn count<W: Write + ?Sized>(w: &mut W, format: Format, n: i64) -> io::Result<()> {
+    match format {
+        Format::Table | Format::Vertical => writeln!(w, "{n}"),
+        Format::Csv => writeln!(w, "count\n{n}"),
+        Format::Json => writeln!(w, "{{\"count\":{n}}}"),
+    }
+}
+
+/// Prints a one-line message: as it is, or `{"message":"..."}` in json.
+pub fn message<W: Write + ?Sized>(w: &mut W, format: Format, text: &str) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            w.write_all(b"{\"message\":")?;
+            json::string(w, text)?;
+            w.write_all(b"}\n")
+        }
+        _ => writeln!(w, "{}", text::visible(text)),
+    }
+}
+
+/// Prints what a write changed (`signed contract kc555`); in json, the
+/// changed record as one object when the executor has it, else the message.
+pub fn changed<W: Write + ?Sized>(
+    w: &mut W,
+    format: Format,
+    text: &str,
+    record: Option<(&[Column], &[Cell])>,
+) -> io::Result<()> {
+    match (format, record) {
+        (Format::Json, Some((columns, cells))) => {
+            if columns.len() != cells.len() {
+                return Err(invalid("a record whose cells do not match its columns"));
+            }
+            json::object(w, columns, cells)
+        }
+        _ => message(w, format, text),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,459 @@
+//! Every format rendered into a `Vec<u8>` and compared with its exact text.
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::value::{Cell, Column, ColumnType};
+
+fn columns() -> Vec<Column> {
+    vec![
+        Column::new("id", ColumnType::Text),
+        Column::new("name", ColumnType::Text),
+        Column::new("total", ColumnType::Money),
+        Column::new("attendees", ColumnType::Integer),
+        Column::new("start", ColumnType::DateTime),
+        Column::new("signed", ColumnType::Date),
+        Column::new("notes", ColumnType::Text),
+    ]
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+fn money(s: &str) -> Cell {
+    Cell::Money(Decimal::from_str(s).unwrap())
+}
+
+fn rows() -> Vec<Vec<Cell>> {
+    let day = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
+    vec![
+        vec![
+            text("kc555"),
+            text("Aliénor Dupont"),
+            money("1234.5"),
+            Cell::Integer(75),
+            Cell::DateTime(day.and_hms_opt(13, 0, 0).unwrap()),
+            Cell::Date(day),
+            Cell::Null,
+        ],
+        vec![
+            text("ct1001"),
+            text("\u{200F}Kévin"),
+            money("0"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            text("says \"hi\", then\nleaves"),
+        ],
+        vec![
+            text("ct1002"),
+            text(""),
+            money("999.99"),
+            Cell::Integer(3),
+            Cell::DateTime(day.and_hms_opt(9, 5, 30).unwrap()),
+            Cell::Null,
+            text(""),
+        ],
+    ]
+}
+
+fn render(format: Format, color: bool, columns: &[Column], rows: &[Vec<Cell>]) -> String {
+    let mut out = Vec::new();
+    let mut printer = Printer::new(&mut out, format, color);
+    printer.begin(columns).unwrap();
+    for row in rows {
+        printer.row(row).unwrap();
+    }
+    printer.finish().unwrap();
+    drop(printer);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn formats_are_named_case_insensitively() {
+    assert_eq!("table".parse::<Format>().unwrap(), Format::Table);
+    assert_eq!("Vertical".parse::<Format>().unwrap(), Format::Vertical);
+    assert_eq!("CSV".parse::<Format>().unwrap(), Format::Csv);
+    assert_eq!("json".parse::<Format>().unwrap(), Format::Json);
+    for f in Format::ALL {
+        assert_eq!(f.to_string().parse::<Format>().unwrap(), f);
+    }
+    let e = "yaml".parse::<Format>().unwrap_err();
+    assert_eq!(e.kind, crate::error::ErrorKind::Usage);
+    assert_eq!(
+        e.message,
+        "unknown format `yaml`: use table, vertical, csv or json"
+    );
+}
+
+#[test]
+fn table() {
+    assert_eq!(
+        render(Format::Table, false, &columns(), &rows()),
+        "\
+┌────────┬────────────────┬────────────┬───────────┬──────────────────┬────────────┬─────────────────┐
+│ id     │ name           │      total │ attendees │ start            │ signed     │ notes           │
+├────────┼────────────────┼────────────┼───────────┼──────────────────┼────────────┼─────────────────┤
+│ kc555  │ Aliénor Dupont │ 1 234.50 € │        75 │ 2023-06-04 13:00 │ 2023-06-04 │                 │
+│ ct1001 │ \u{200F}Kévin          │     0.00 € │           │                  │            │ says \"hi\", then │
+│        │                │            │           │                  │            │ leaves          │
+│ ct1002 │                │   999.99 € │         3 │ 2023-06-04 09:05 │            │                 │
+└────────┴────────────────┴────────────┴───────────┴──────────────────┴────────────┴─────────────────┘
+3 rows
+"
+    );
+}
+
+#[test]
+fn table_header_is_bold_only_when_asked() {
+    let columns = [
+        Column::new("id", ColumnType::Text),
+        Column::new("total", ColumnType::Money),
+    ];
+    let rows = [vec![text("kc555"), money("999.99")]];
+    assert_eq!(
+        render(Format::Table, true, &columns, &rows),
+        "\
+┌───────┬──────────┐
+│ \x1b[1mid\x1b[0m    │    \x1b[1mtotal\x1b[0m │
+├───────┼──────────┤
+│ kc555 │ 999.99 € │
+└───────┴──────────┘
+1 row
+"
+    );
+    assert!(!render(Format::Table, false, &columns, &rows).contains('\x1b'));
+    assert!(!render(Format::Vertical, false, &columns, &rows).contains('\x1b'));
+}
+
+#[test]
+fn table_shows_control_characters_escaped() {
+    let columns = [Column::new("name", ColumnType::Text)];
+    let rows = [vec![text("a\x1b[2Jb\tc")]];
+    assert_eq!(
+        render(Format::Table, false, &columns, &rows),
+        "\
+┌────────────────┐
+│ name           │
+├────────────────┤
+│ a\\u{1b}[2Jb\\tc │
+└────────────────┘
+1 row
+"
+    );
+}
+
+#[test]
+fn table_of_no_rows() {
+    assert_eq!(
+        render(Format::Table, false, &columns()[..2], &[]),
+        "\
+┌────┬──────┐
+│ id │ name │
+├────┼──────┤
+└────┴──────┘
+0 rows
+"
+    );
+}
+
+#[test]
+fn table_draws_at_most_1000_rows_and_counts_the_rest() {
+    let columns = [Column::new("n", ColumnType::Integer)];
+    let rows: Vec<Vec<Cell>> = (1..=1500).map(|n| vec![Cell::Integer(n)]).collect();
+    let out = render(Format::Table, false, &columns, &rows);
+    assert!(
+        out.starts_with("┌──────┐\n│    n │\n├──────┤\n│    1 │\n│    2 │\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "│  999 │\n│ 1000 │\n└──────┘\n1000 of 1500 rows shown; use limit/offset or --format csv\n"
+        ),
+        "{out}"
+    );
+    // Top line, header, its line, 1000 rows, bottom line, footer.
+    assert_eq!(out.lines().count(), 1005);
+    assert!(!out.contains("1001"));
+
+    let exactly: Vec<Vec<Cell>> = (1..=1000).map(|n| vec![Cell::Integer(n)]).collect();
+    let out = render(Format::Table, false, &columns, &exactly);
+    assert!(out.ends_with("│ 1000 │\n└──────┘\n1000 rows\n"), "{out}");
+}
+
+#[test]
+fn vertical() {
+    assert_eq!(
+        render(Format::Vertical, false, &columns(), &rows()),
+        "\
+-[ RECORD 1 ]-
+id        | kc555
+name      | Aliénor Dupont
+total     | 1 234.50 €
+attendees | 75
+start     | 2023-06-04 13:00
+signed    | 2023-06-04
+notes     |
+
+-[ RECORD 2 ]-
+id        | ct1001
+name      | \u{200F}Kévin
+total     | 0.00 €
+attendees |
+start     |
+signed    |
+notes     | says \"hi\", then
+          | leaves
+
+-[ RECORD 3 ]-
+id        | ct1002
+name      |
+total     | 999.99 €
+attendees | 3
+start     | 2023-06-04 09:05
+signed    |
+notes     |
+
+3 rows
+"
+    );
+}
+
+#[test]
+fn vertical_bold_names_and_no_rows() {
+    let columns = [
+        Column::new("id", ColumnType::Text),
+        Column::new("total", ColumnType::Money),
+    ];
+    let rows = [vec![text("kc555"), money("999.99")]];
+    assert_eq!(
+        render(Format::Vertical, true, &columns, &rows),
+        "-[ RECORD 1 ]-\n\x1b[1mid   \x1b[0m | kc555\n\x1b[1mtotal\x1b[0m | 999.99 €\n\n1 row\n"
+    );
+    assert_eq!(render(Format::Vertical, false, &columns, &[]), "0 rows\n");
+}
+
+#[test]
+fn csv() {
+    assert_eq!(
+        render(Format::Csv, false, &columns(), &rows()),
+        "\
+id,name,total,attendees,start,signed,notes
+kc555,Aliénor Dupont,1234.50,75,2023-06-04T13:00:00,2023-06-04,
+ct1001,\u{200F}Kévin,0.00,,,,\"says \"\"hi\"\", then
+leaves\"
+ct1002,\"\",999.99,3,2023-06-04T09:05:30,,\"\"
+"
+    );
+}
+
+#[test]
+fn csv_quotes_what_it_must() {
+    let columns = [
+        Column::new("a,b", ColumnType::Text),
+        Column::new("c", ColumnType::Text),
+    ];
+    let rows = [
+        vec![text("x\ry"), text("plain text")],
+        vec![text("\""), text("'single'")],
+    ];
+    assert_eq!(
+        render(Format::Csv, false, &columns, &rows),
+        "\"a,b\",c\n\"x\ry\",plain text\n\"\"\"\",'single'\n"
+    );
+    assert_eq!(render(Format::Csv, false, &columns, &[]), "\"a,b\",c\n");
+}
+
+#[test]
+fn json_lines() {
+    let out = render(Format::Json, false, &columns(), &rows());
+    assert_eq!(
+        out,
+        "\
+{\"id\":\"kc555\",\"name\":\"Aliénor Dupont\",\"total\":\"1234.50\",\"attendees\":75,\"start\":\"2023-06-04T13:00:00\",\"signed\":\"2023-06-04\",\"notes\":null}
+{\"id\":\"ct1001\",\"name\":\"\u{200F}Kévin\",\"total\":\"0.00\",\"attendees\":null,\"start\":null,\"signed\":null,\"notes\":\"says \\\"hi\\\", then\\nleaves\"}
+{\"id\":\"ct1002\",\"name\":\"\",\"total\":\"999.99\",\"attendees\":3,\"start\":\"2023-06-04T09:05:30\",\"signed\":null,\"notes\":\"\"}
+"
+    );
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 7);
+    }
+    assert_eq!(render(Format::Json, false, &columns(), &[]), "");
+}
+
+#[test]
+fn a_printer_prints_one_result_after_another() {
+    let columns = [Column::new("id", ColumnType::Text)];
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Csv, false);
+    for id in ["a", "b"] {
+        p.begin(&columns).unwrap();
+        p.row(&[text(id)]).unwrap();
+        p.finish().unwrap();
+    }
+    p.count(2).unwrap();
+    drop(p);
+    assert_eq!(String::from_utf8(out).unwrap(), "id\na\nid\nb\ncount\n2\n");
+}
+
+#[test]
+fn counts() {
+    let mut out = Vec::new();
+    for f in Format::ALL {
+        count(&mut out, f, 42).unwrap();
+    }
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "42\n42\ncount\n42\n{\"count\":42}\n"
+    );
+}
+
+#[test]
+fn messages_and_changed_records() {
+    let columns = [
+        Column::new("id", ColumnType::Text),
+        Column::new("status", ColumnType::Text),
+        Column::new("remain", ColumnType::Money),
+    ];
+    let record = [text("kc555"), text("signed"), money("250")];
+    let mut out = Vec::new();
+    for f in Format::ALL {
+        changed(
+            &mut out,
+            f,
+            "signed contract kc555",
+            Some((&columns, &record)),
+        )
+        .unwrap();
+    }
+    changed(&mut out, Format::Json, "deleted client cl1001", None).unwrap();
+    message(&mut out, Format::Json, "say \"hi\"").unwrap();
+    message(&mut out, Format::Table, "bell\x07").unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "\
+signed contract kc555
+signed contract kc555
+signed contract kc555
+{\"id\":\"kc555\",\"status\":\"signed\",\"remain\":\"250.00\"}
+{\"message\":\"deleted client cl1001\"}
+{\"message\":\"say \\\"hi\\\"\"}
+bell\\u{7}
+"
+    );
+}
+
+#[test]
+fn misuse_is_an_error_not_a_panic() {
+    let mut p = Printer::new(Vec::new(), Format::Json, false);
+    let e = p.row(&[text("x")]).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    p.begin(&columns()).unwrap();
+    let e = p.row(&[text("x")]).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(e.to_string(), "a row of 1 cells for 7 columns");
+    let mut out = Vec::new();
+    let e = changed(&mut out, Format::Json, "x", Some((&columns(), &[]))).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+}
+
+/// A reader that went away: every write fails as a closed pipe does.
+struct ClosedPipe;
+
+impl Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_an_error_of_that_kind() {
+    for format in Format::ALL {
+        for color in [false, true] {
+            let mut p = Printer::new(ClosedPipe, format, color);
+            let fed = p.begin(&columns()).and_then(|()| {
+                for _ in 0..2000 {
+                    for row in rows() {
+                        p.row(&row)?;
+                    }
+                }
+                p.finish()
+            });
+            let e = fed.unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{format}");
+            // Dropping the printer with bytes still buffered must not panic.
+            drop(p);
+        }
+        let mut p = Printer::new(ClosedPipe, format, false);
+        assert_eq!(p.count(1).unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(
+            p.message("x").unwrap_err().kind(),
+            io::ErrorKind::BrokenPipe
+        );
+        let record = rows().remove(0);
+        assert_eq!(
+            p.changed("x", Some((&columns(), &record)))
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::BrokenPipe
+        );
+        assert!(p.into_inner().is_err());
+    }
+}
+
+/// Counts what it is given and keeps none of it.
+#[derive(Default)]
+struct Counter {
+    bytes: u64,
+    lines: u64,
+}
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes += buf.len() as u64;
+        self.lines += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn csv_and_json_stream_as_rows_come() {
+    const N: u64 = 200_000;
+    let columns = columns();
+    let row = rows().remove(0);
+    for format in [Format::Csv, Format::Json, Format::Vertical] {
+        let mut counter = Counter::default();
+        let mut p = Printer::new(&mut counter, format, false);
+        p.begin(&columns).unwrap();
+        for _ in 0..N {
+            p.row(&row).unwrap();
+        }
+        // Before the end, all but the last buffer's worth is already out:
+        // nothing waits for `finish`.
+        let before = p.out.get_ref().bytes;
+        let buffered = p.out.buffer().len() as u64;
+        assert!(buffered <= p.out.capacity() as u64);
+        assert!(before > N * 50, "{format}: {before} bytes before finish");
+        p.finish().unwrap();
+        drop(p);
+        let (footer, lines) = match format {
+            Format::Csv => (0, N + 1),
+            Format::Json => (0, N),
+            _ => ("\n200000 rows\n".len() as u64, N * 9 + 1),
+        };
+        assert_eq!(counter.bytes, before + buffered + footer, "{format}");
+        assert_eq!(counter.lines, lines, "{format}");
+    }
+}

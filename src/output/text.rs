@@ -1,0 +1,156 @@
+//! How one cell reads: for people (table, vertical) and for programs (csv,
+//! json). Both are pure functions of the value, so every format agrees.
+
+use std::borrow::Cow;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::value::Cell;
+
+/// The separator of thousands in money shown to people: a plain space, so
+/// that what is shown can be copied, typed back and searched for.
+pub const THOUSANDS: char = ' ';
+
+/// A cell as a person reads it: money `1 234.50 €`, dates `2023-06-04`,
+/// date-times `2023-06-04 13:00`, NULL as nothing. Control characters in text
+/// are shown escaped (`\u{1b}`) so that data can never drive the terminal or
+/// break the table's alignment; newlines are kept (multi-line cells).
+pub fn human(cell: &Cell) -> Cow<'_, str> {
+    match cell {
+        Cell::Null => Cow::Borrowed(""),
+        Cell::Text(s) => visible(s),
+        Cell::Integer(i) => Cow::Owned(i.to_string()),
+        Cell::Money(d) => Cow::Owned(money_human(*d)),
+        Cell::Date(d) => Cow::Owned(date(*d)),
+        Cell::DateTime(t) => Cow::Owned(t.format("%Y-%m-%d %H:%M").to_string()),
+    }
+}
+
+/// A cell as a program reads it, or None for NULL: money `1234.50`, dates
+/// `2023-06-04`, date-times `2023-06-04T13:00:00` (with the fraction of a
+/// second only when there is one), text as it is.
+pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
+    Some(match cell {
+        Cell::Null => return None,
+        Cell::Text(s) => Cow::Borrowed(s.as_str()),
+        Cell::Integer(i) => Cow::Owned(i.to_string()),
+        Cell::Money(d) => Cow::Owned(money_plain(*d)),
+        Cell::Date(d) => Cow::Owned(date(*d)),
+        Cell::DateTime(t) => Cow::Owned(datetime_iso(*t)),
+    })
+}
+
+/// `1234.5` → `1234.50`; always two places, no thousands separator.
+pub fn money_plain(d: Decimal) -> String {
+    let mut d = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(2);
+    if d.is_zero() {
+        // -0.00 would be a surprise on a bill.
+        d.set_sign_positive(true);
+    }
+    d.to_string()
+}
+
+/// `1234.5` → `1 234.50 €`.
+pub fn money_human(d: Decimal) -> String {
+    let plain = money_plain(d);
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut out = String::with_capacity(plain.len() + int.len() / 3 + 4);
+    out.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(THOUSANDS);
+        }
+        out.push(c);
+    }
+    out.push('.');
+    out.push_str(frac);
+    out.push_str(" €");
+    out
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn datetime_iso(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}
+
+/// Text with its control characters escaped, except the newline; `\r\n`
+/// counts as a newline.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => out.push('\n'),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn money_for_people_groups_thousands_with_a_space() {
+        assert_eq!(money_human(dec("1234.5")), "1 234.50 €");
+        assert_eq!(money_human(dec("999.99")), "999.99 €");
+        assert_eq!(money_human(dec("0")), "0.00 €");
+        assert_eq!(money_human(dec("1000")), "1 000.00 €");
+        assert_eq!(money_human(dec("9999999999.99")), "9 999 999 999.99 €");
+        assert_eq!(money_human(dec("-123456.7")), "-123 456.70 €");
+        assert_eq!(money_human(dec("100000")), "100 000.00 €");
+    }
+
+    #[test]
+    fn money_for_programs_has_two_places() {
+        assert_eq!(money_plain(dec("999.99")), "999.99");
+        assert_eq!(money_plain(dec("0")), "0.00");
+        assert_eq!(money_plain(dec("-0.00")), "0.00");
+        assert_eq!(money_plain(dec("12.345")), "12.35");
+        assert_eq!(money_plain(dec("1234.5")), "1234.50");
+    }
+
+    #[test]
+    fn dates_and_times() {
+        let d = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
+        let t = d.and_hms_opt(13, 0, 0).unwrap();
+        assert_eq!(human(&Cell::Date(d)), "2023-06-04");
+        assert_eq!(human(&Cell::DateTime(t)), "2023-06-04 13:00");
+        assert_eq!(machine(&Cell::DateTime(t)).unwrap(), "2023-06-04T13:00:00");
+        let t = d.and_hms_micro_opt(13, 0, 5, 120_000).unwrap();
+        assert_eq!(
+            machine(&Cell::DateTime(t)).unwrap(),
+            "2023-06-04T13:00:05.120"
+        );
+        assert_eq!(machine(&Cell::Null), None);
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(visible("a\tb"), "a\\tb");
+        assert_eq!(visible("one\r\ntwo\nthree"), "one\ntwo\nthree");
+        assert_eq!(visible("lone\rcr"), "lone\\rcr");
+        assert!(matches!(visible("Aliénor"), Cow::Borrowed(_)));
+    }
+}
