@@ -11,7 +11,7 @@ mod token;
 
 pub use password::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
-    generate_password, hash_password, verify_password,
+    generate_password, hash_password, hash_password_with_cost, verify_password,
 };
 pub use store::{TOKEN_FILE, delete_token, load_token, save_token};
 pub use throttle::{

@@ -6,6 +6,7 @@ pub mod config;
 pub mod database;
 pub mod db;
 pub mod error;
+pub mod init;
 pub mod local;
 pub mod output;
 pub mod permissions;

@@ -73,11 +73,11 @@ fn init_demo_loads_exactly_the_demo_data() {
              FROM crm.location ORDER BY id"
         ),
         [
+            "PARRV751|Place de la Nation|Rue du rendez-vous|75011|Paris|Ile de France|France",
             "csb41120|53 av. Bobet|Petite Avenue|41120|Candé-sur-Beuvron|Centre-Val de Loire|France",
             "ggg56110|20 Rue de Carhaix|Résidence Coquelicot|56110|Gourin|Bretagne|France",
             "llb44430|Place de Bretagne||44430|Le Loroux-Bottereau|Pays de la Loire|France",
             "p22240|9 av Jean Moulin|2 Bourg de la reine|22240|Plurien|Bretagne|France",
-            "PARRV751|Place de la Nation|Rue du rendez-vous|75011|Paris|Ile de France|France",
         ]
     );
     assert_eq!(
@@ -98,12 +98,12 @@ fn init_demo_loads_exactly_the_demo_data() {
              FROM crm.client ORDER BY id"
         ),
         [
-            "axs40|Alexia Strak|a.strak@startup.io|067812345678|NFEPG12345|Assistante|ab123456789|2020-10-15",
             "DBLATT85|Daphné Blake|daphne.blake@tmmachine.xe|0671426385|SCOU3541|Ingénieur cloud computing|aa123456789|2020-02-19",
             "FJONIC35|Fred Jones|fred.jones@tmmachine.xe|0699248635|SCOU3541|Ingénieur cloud computing|ab123456789|2020-02-19",
-            "mkc111|Kevin Casey|kevin@startup.io|067812345678|CSLLC12345|Assistant|ab123456789|2021-12-25",
             "SRODAP37|Sammy Rodgers|sammy.rodgers@tmmachine.xe|0615684937|SCOU3541|Assistant|aa123456789|2020-02-19",
             "VDINPR25|Velma Dinkley|velma.dinkley@tmmachine.xe|0695368525|SCOU3541|Présentatrice radio|ab123456789|2020-02-19",
+            "axs40|Alexia Strak|a.strak@startup.io|067812345678|NFEPG12345|Assistante|ab123456789|2020-10-15",
+            "mkc111|Kevin Casey|kevin@startup.io|067812345678|CSLLC12345|Assistant|ab123456789|2021-12-25",
         ]
     );
     assert_eq!(

@@ -44,6 +44,14 @@ pub fn hash_password(password: &str) -> Result<String, Error> {
     hash_with(password, configured_params()?)
 }
 
+/// Hashes with an explicit cost `ln=log_n` (r=8, p=1): for test suites that
+/// make many hashes in one process, where the environment is shared.
+pub fn hash_password_with_cost(password: &str, log_n: u8) -> Result<String, Error> {
+    let params = Params::new(log_n, Params::RECOMMENDED_R, Params::RECOMMENDED_P)
+        .map_err(|e| Error::usage(format!("scrypt cost ln={log_n}: {e}")))?;
+    hash_with(password, params)
+}
+
 /// Checks `password` against a stored PHC string. With `None` (no such
 /// registration) or an unusable string, the password is still checked
 /// against a dummy hash of the same cost, so the answer takes the same time
