@@ -1,11 +1,14 @@
 //! oc12-shell: the CRM of Epic Events as an interactive shell over PostgreSQL.
 
 pub mod cli;
+pub mod complete;
 pub mod config;
 pub mod database;
 pub mod db;
 pub mod error;
+pub mod highlight;
 pub mod local;
+mod repl_lex;
 pub mod script;
 pub mod value;
 
