@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod highlight;
 pub mod local;
+pub mod repl;
 mod repl_lex;
 pub mod script;
 pub mod value;

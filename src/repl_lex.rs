@@ -149,6 +149,13 @@ pub(crate) fn tokenize(s: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// Whether the input's last line asks for another line: it ends in an odd
+/// number of backslashes, the rule scripts follow too.
+pub(crate) fn continues(input: &str) -> bool {
+    let trailing = input.len() - input.trim_end_matches('\\').len();
+    trailing % 2 == 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +219,9 @@ mod tests {
     #[test]
     fn an_even_run_of_backslashes_does_not_continue() {
         assert_eq!(kinds("a\\\\"), vec![(Tok::Word, "a\\\\")]);
+        assert!(continues("list \\"));
+        assert!(!continues("list \\\\"));
+        assert!(continues("a\nb \\\\\\"));
+        assert!(!continues(""));
     }
 }
