@@ -2,15 +2,19 @@
 
 pub mod auth;
 pub mod cli;
+pub mod complete;
 pub mod config;
 pub mod database;
 pub mod db;
 pub mod error;
+pub mod highlight;
 pub mod init;
 pub mod local;
 pub mod output;
 pub mod permissions;
+pub mod repl;
 pub mod script;
 pub mod value;
+mod repl_lex;
 
 pub use error::{Error, ErrorKind, Result, Span};

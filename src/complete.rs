@@ -1,0 +1,1243 @@
+//! Tab completion and hints for the interactive prompt, without a database:
+//! everything the prompt needs to know about names and ids comes through a
+//! [`CompletionSource`], which the shell implements with the catalogue and
+//! a cached id query.
+//!
+//! The statement before the cursor is walked token by token with a small
+//! state machine that knows the shape of each statement (LANGUAGE.md); the
+//! state where the walk stops says what may come next.
+
+use crate::repl_lex::{Tok, Token, tokenize};
+
+/// What completion, hints and highlighting need to know about the language's
+/// names and the database's ids.
+pub trait CompletionSource {
+    /// `list count show add set delete sign pay history login logout whoami
+    /// passwd help format quit exit`.
+    fn verbs(&self) -> Vec<&'static str>;
+    /// Every entity name a user may type, singular and plural.
+    fn entities(&self) -> Vec<&'static str>;
+    /// The canonical entity of a typed name (singular or plural, any case).
+    fn entity(&self, word: &str) -> Option<&'static str>;
+    /// The entity's field names in display order (no aliases).
+    fn fields(&self, entity: &str) -> Vec<&'static str>;
+    /// The fields `set` may change.
+    fn settable_fields(&self, entity: &str) -> Vec<&'static str>;
+    /// The allowed values of an enumerated field, empty for other fields.
+    fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str>;
+    /// The entity a reference field points at.
+    fn reference(&self, entity: &str, field: &str) -> Option<&'static str>;
+    /// Whether the field names a collaborator, so that `me` fits it.
+    fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool;
+    /// Ids of the entity starting with `prefix`, from the database.
+    fn ids(&self, entity: &str, prefix: &str) -> Vec<String>;
+    /// What `help` accepts.
+    fn help_topics(&self) -> Vec<&'static str>;
+    /// The canonical field for a typed field name. The default matches the
+    /// display names regardless of case; the catalogue also knows aliases
+    /// such as `remain_amount_to_pay`.
+    fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
+        self.fields(entity)
+            .into_iter()
+            .find(|f| f.eq_ignore_ascii_case(word))
+    }
+}
+
+/// A hint shown dimmed after the cursor: `display` is what is shown,
+/// `completion` what the right arrow inserts (none for placeholders such as
+/// `ID`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    pub display: String,
+    pub completion: Option<String>,
+}
+
+const FORMATS: [&str; 4] = ["table", "vertical", "csv", "json"];
+const OPERATORS: [&str; 7] = ["=", "!=", "<", "<=", ">", ">=", "~"];
+const CLAUSES: [&str; 4] = ["where", "order by", "limit", "offset"];
+
+/// The completions for the word before `pos` in `line`: where that word
+/// starts (the text from there to `pos` is replaced) and the candidates.
+/// Never fails: text it does not understand has no completions.
+pub fn complete(line: &str, pos: usize, src: &dyn CompletionSource) -> (usize, Vec<String>) {
+    let pos = floor_boundary(line, pos);
+    match Point::at(&line[..pos], src) {
+        Some(point) => {
+            let found = point.walker.candidates(point.partial, true);
+            (point.start, found)
+        }
+        None => (pos, Vec::new()),
+    }
+}
+
+/// The hint text for `line` with the cursor at `pos` (see [`next_hint`]).
+pub fn hint(
+    line: &str,
+    pos: usize,
+    src: &dyn CompletionSource,
+    history_last_match: Option<&str>,
+) -> Option<String> {
+    next_hint(line, pos, src, history_last_match).map(|h| h.display)
+}
+
+/// A hint for the cursor at the end of the line: the rest of the most recent
+/// history entry that starts with the line, else the rest of the only word
+/// that completes the current one, else what the statement expects next
+/// (`where …` after `list clients `). Ids are never looked up for hints: a
+/// hint is computed at every key stroke.
+pub fn next_hint(
+    line: &str,
+    pos: usize,
+    src: &dyn CompletionSource,
+    history_last_match: Option<&str>,
+) -> Option<Hint> {
+    if pos != line.len() || line.trim().is_empty() {
+        return None;
+    }
+    if let Some(entry) = history_last_match
+        && entry.len() > line.len()
+        && let Some(rest) = entry.strip_prefix(line)
+    {
+        return Some(Hint {
+            display: rest.to_owned(),
+            completion: Some(rest.to_owned()),
+        });
+    }
+    let point = Point::at(line, src)?;
+    if point.partial.is_empty() {
+        return point.walker.placeholder();
+    }
+    let found = point.walker.candidates(point.partial, false);
+    let [only] = found.as_slice() else {
+        return None;
+    };
+    let rest = only.get(point.partial.len()..).filter(|r| !r.is_empty())?;
+    Some(Hint {
+        display: rest.to_owned(),
+        completion: Some(rest.to_owned()),
+    })
+}
+
+fn floor_boundary(s: &str, pos: usize) -> usize {
+    let mut pos = pos.min(s.len());
+    while !s.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
+/// Where the cursor stands: the word being typed (maybe empty) and the walk
+/// of the statement before it.
+struct Point<'a, 's> {
+    start: usize,
+    partial: &'a str,
+    walker: Walker<'s>,
+}
+
+impl<'a, 's> Point<'a, 's> {
+    /// `None` when the text before the cursor ends inside quotes or a
+    /// comment, where nothing is completed.
+    fn at(before: &'a str, src: &'s dyn CompletionSource) -> Option<Self> {
+        let mut tokens = tokenize(before);
+        let (start, partial) = match tokens.last() {
+            Some(t) if matches!(t.kind, Tok::Quoted { closed: false } | Tok::Comment) => {
+                return None;
+            }
+            Some(t) if t.kind == Tok::Word && t.end() == before.len() => {
+                let t = tokens.pop()?;
+                (t.start, t.text)
+            }
+            _ => (before.len(), ""),
+        };
+        let statement = tokens
+            .iter()
+            .rposition(|t| t.kind == Tok::End)
+            .map_or(&tokens[..], |i| &tokens[i + 1..]);
+        let mut walker = Walker::new(src);
+        for t in statement {
+            if !matches!(t.kind, Tok::Comment | Tok::Continuation) {
+                walker.step(t);
+            }
+        }
+        Some(Point {
+            start,
+            partial,
+            walker,
+        })
+    }
+}
+
+/// What a token is, for highlighting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Verb,
+    Keyword,
+    Entity,
+    Field,
+    Op,
+    /// Quoted text.
+    Text,
+    /// Numbers and dates.
+    Number,
+    /// Ids and other bare values.
+    Value,
+    /// `me`, `none`, `today` and enumerated values.
+    Constant,
+    Comment,
+    Plain,
+    /// A word that does not fit where it stands.
+    Unknown,
+}
+
+/// The statement's entity, and whether it is a `count` (no order, limit...).
+#[derive(Clone, Copy, Debug)]
+struct On {
+    entity: &'static str,
+    count: bool,
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Verb,
+    Entity(&'static str),
+    Id(&'static str, &'static str),
+    /// After `list ENTITY` or a finished clause: the index in [`CLAUSES`] of
+    /// the first clause that may still come.
+    Clauses(On, usize),
+    /// A filter expects a field, `not` or `(`.
+    Atom(On, usize),
+    Operator(On, usize, &'static str),
+    FilterValue(On, usize, &'static str),
+    AfterValue(On, usize),
+    By(On),
+    OrderField(On),
+    AfterOrderField(On, bool),
+    /// `limit`/`offset` expects a whole number, then the clauses from the
+    /// given index.
+    Count(On, usize),
+    /// `add`/`set` expects a field (`set` is true for `set`), the fields
+    /// already assigned kept to not offer them again.
+    Assign(&'static str, bool, Vec<&'static str>),
+    Equals(&'static str, bool, Vec<&'static str>, &'static str),
+    AssignValue(&'static str, bool, Vec<&'static str>, &'static str),
+    Amount,
+    Topic,
+    Format,
+    Registration,
+    /// The statement is complete.
+    Done,
+    /// After a mistake: nothing more is expected or judged.
+    Lost,
+}
+
+/// Walks one statement's tokens (no comments, continuations or ends).
+#[derive(Clone)]
+pub(crate) struct Walker<'s> {
+    src: &'s dyn CompletionSource,
+    state: State,
+}
+
+fn is_number(w: &str) -> bool {
+    let digits = w.strip_prefix(['-', '+']).unwrap_or(w);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_date(w: &str) -> bool {
+    w.starts_with(|c: char| c.is_ascii_digit())
+        && w.contains('-')
+        && w.bytes().all(|b| b.is_ascii_digit() || b"-:T".contains(&b))
+}
+
+fn is_whole_number(w: &str) -> bool {
+    !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn lower(w: &str) -> String {
+    w.to_ascii_lowercase()
+}
+
+impl<'s> Walker<'s> {
+    pub(crate) fn new(src: &'s dyn CompletionSource) -> Self {
+        Walker {
+            src,
+            state: State::Verb,
+        }
+    }
+
+    fn lost(&mut self) -> Role {
+        self.state = State::Lost;
+        Role::Unknown
+    }
+
+    /// Takes one token, says what it is, and moves on.
+    pub(crate) fn step(&mut self, t: &Token) -> Role {
+        let src = self.src;
+        let word = (t.kind == Tok::Word).then_some(t.text);
+        let w = word.map(lower).unwrap_or_default();
+        let value = matches!(t.kind, Tok::Word | Tok::Quoted { .. });
+        match std::mem::replace(&mut self.state, State::Lost) {
+            State::Verb => {
+                let Some(verb) = word.and_then(|_| src.verbs().into_iter().find(|v| *v == w))
+                else {
+                    return self.lost();
+                };
+                self.state = match verb {
+                    "list" | "count" | "show" | "add" | "set" | "delete" | "history" | "sign"
+                    | "pay" => State::Entity(verb),
+                    "help" => State::Topic,
+                    "format" => State::Format,
+                    "login" | "passwd" => State::Registration,
+                    _ => State::Done,
+                };
+                Role::Verb
+            }
+            State::Entity(verb) => {
+                let Some(entity) = word.and_then(|w| src.entity(w)) else {
+                    return self.lost();
+                };
+                if matches!(verb, "sign" | "pay") && src.entity("contract") != Some(entity) {
+                    return self.lost();
+                }
+                self.state = match verb {
+                    "list" | "count" => State::Clauses(
+                        On {
+                            entity,
+                            count: verb == "count",
+                        },
+                        0,
+                    ),
+                    "add" => State::Assign(entity, false, Vec::new()),
+                    _ => State::Id(verb, entity),
+                };
+                Role::Entity
+            }
+            State::Id(verb, entity) => {
+                if !value {
+                    return self.lost();
+                }
+                self.state = match verb {
+                    "set" => State::Assign(entity, true, Vec::new()),
+                    "pay" => State::Amount,
+                    _ => State::Done,
+                };
+                Role::Value
+            }
+            State::Clauses(on, next) => self.clause(on, next, &w),
+            State::Atom(on, depth) => match t.kind {
+                Tok::Open => {
+                    self.state = State::Atom(on, depth + 1);
+                    Role::Plain
+                }
+                Tok::Word if w == "not" => {
+                    self.state = State::Atom(on, depth);
+                    Role::Keyword
+                }
+                Tok::Word => match src.field(on.entity, t.text) {
+                    Some(field) => {
+                        self.state = State::Operator(on, depth, field);
+                        Role::Field
+                    }
+                    None => self.lost(),
+                },
+                _ => self.lost(),
+            },
+            State::Operator(on, depth, field) => {
+                if t.kind != Tok::Op {
+                    return self.lost();
+                }
+                self.state = State::FilterValue(on, depth, field);
+                Role::Op
+            }
+            State::FilterValue(on, depth, field) => {
+                if !value {
+                    return self.lost();
+                }
+                self.state = State::AfterValue(on, depth);
+                self.value_role(on.entity, field, t)
+            }
+            State::AfterValue(on, depth) => match t.kind {
+                Tok::Close if depth > 0 => {
+                    self.state = State::AfterValue(on, depth - 1);
+                    Role::Plain
+                }
+                Tok::Word if matches!(w.as_str(), "and" | "or" | "et" | "ou") => {
+                    self.state = State::Atom(on, depth);
+                    Role::Keyword
+                }
+                Tok::Word if depth == 0 => self.clause(on, 1, &w),
+                _ => self.lost(),
+            },
+            State::By(on) => {
+                if w != "by" {
+                    return self.lost();
+                }
+                self.state = State::OrderField(on);
+                Role::Keyword
+            }
+            State::OrderField(on) => match word.and_then(|w| src.field(on.entity, w)) {
+                Some(_) => {
+                    self.state = State::AfterOrderField(on, false);
+                    Role::Field
+                }
+                None => self.lost(),
+            },
+            State::AfterOrderField(on, directed) => match t.kind {
+                Tok::Comma => {
+                    self.state = State::OrderField(on);
+                    Role::Plain
+                }
+                Tok::Word if !directed && matches!(w.as_str(), "asc" | "desc") => {
+                    self.state = State::AfterOrderField(on, true);
+                    Role::Keyword
+                }
+                Tok::Word => self.clause(on, 2, &w),
+                _ => self.lost(),
+            },
+            State::Count(on, then) => {
+                if !is_whole_number(&w) {
+                    return self.lost();
+                }
+                self.state = State::Clauses(on, then);
+                Role::Number
+            }
+            State::Assign(entity, set, done) => match t.kind {
+                Tok::Comma => {
+                    self.state = State::Assign(entity, set, done);
+                    Role::Plain
+                }
+                Tok::Word => match src.field(entity, t.text) {
+                    Some(field) => {
+                        let allowed = self.assignable(entity, set).contains(&field);
+                        self.state = State::Equals(entity, set, done, field);
+                        if allowed { Role::Field } else { Role::Unknown }
+                    }
+                    None => self.lost(),
+                },
+                _ => self.lost(),
+            },
+            State::Equals(entity, set, done, field) => {
+                if t.kind != Tok::Op {
+                    return self.lost();
+                }
+                self.state = State::AssignValue(entity, set, done, field);
+                if t.text == "=" {
+                    Role::Op
+                } else {
+                    Role::Unknown
+                }
+            }
+            State::AssignValue(entity, set, mut done, field) => {
+                if !value {
+                    return self.lost();
+                }
+                done.push(field);
+                self.state = State::Assign(entity, set, done);
+                self.value_role(entity, field, t)
+            }
+            State::Amount => {
+                if !is_number(&w) {
+                    return self.lost();
+                }
+                self.state = State::Done;
+                Role::Number
+            }
+            State::Topic => {
+                if !value {
+                    return self.lost();
+                }
+                self.state = State::Done;
+                let known = src.help_topics().iter().any(|h| *h == w)
+                    || src.verbs().iter().any(|v| *v == w)
+                    || src.entity(t.text).is_some();
+                if known { Role::Keyword } else { Role::Unknown }
+            }
+            State::Format => {
+                if !FORMATS.contains(&w.as_str()) {
+                    return self.lost();
+                }
+                self.state = State::Done;
+                Role::Keyword
+            }
+            State::Registration => {
+                if !value {
+                    return self.lost();
+                }
+                self.state = State::Done;
+                Role::Value
+            }
+            State::Done => self.lost(),
+            State::Lost => Role::Plain,
+        }
+    }
+
+    /// A clause keyword (`where`, `order`, `limit`, `offset`) when the
+    /// clauses from index `next` on may still come.
+    fn clause(&mut self, on: On, next: usize, w: &str) -> Role {
+        let allowed = |i: usize| next <= i && (!on.count || i == 0);
+        self.state = match w {
+            "where" if allowed(0) => State::Atom(on, 0),
+            "order" if allowed(1) => State::By(on),
+            "limit" if allowed(2) => State::Count(on, 3),
+            "offset" if allowed(3) => State::Count(on, 4),
+            _ => return self.lost(),
+        };
+        Role::Keyword
+    }
+
+    fn clauses_from(on: On, next: usize) -> Vec<&'static str> {
+        CLAUSES
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| next <= i && (!on.count || i == 0))
+            .map(|(_, c)| *c)
+            .collect()
+    }
+
+    /// The fields `add` (every field but derived ones: `settable` plus
+    /// `id`) or `set` may assign.
+    fn assignable(&self, entity: &str, set: bool) -> Vec<&'static str> {
+        let mut fields = self.src.settable_fields(entity);
+        if !set
+            && let Some(id) = self.src.field(entity, "id")
+            && !fields.contains(&id)
+        {
+            fields.insert(0, id);
+        }
+        fields
+    }
+
+    fn value_role(&self, entity: &str, field: &str, t: &Token) -> Role {
+        if t.kind != Tok::Word {
+            return Role::Text;
+        }
+        let w = lower(t.text);
+        let enums = self.src.enum_values(entity, field);
+        match w.as_str() {
+            "none" | "today" => Role::Constant,
+            "me" if self.src.is_collaborator_reference(entity, field) => Role::Constant,
+            "me" => Role::Unknown,
+            _ if !enums.is_empty() => {
+                if enums.iter().any(|e| e.eq_ignore_ascii_case(&w)) {
+                    Role::Constant
+                } else {
+                    Role::Unknown
+                }
+            }
+            _ if is_number(&w) || is_date(&w) => Role::Number,
+            _ => Role::Value,
+        }
+    }
+
+    /// Values that fit a field: its enumerated values, `me`, `none`, and the
+    /// ids of the entity it references (or its own, for `id`).
+    fn values(&self, entity: &str, field: &str, partial: &str, ids: bool) -> Vec<String> {
+        let src = self.src;
+        let mut out = keywords(src.enum_values(entity, field), partial);
+        if src.is_collaborator_reference(entity, field) {
+            out.extend(keywords(["me"], partial));
+        }
+        out.extend(keywords(["none"], partial));
+        if ids {
+            let target = if src.field(entity, "id") == Some(field) {
+                Some(entity)
+            } else {
+                src.reference(entity, field)
+            };
+            if let Some(target) = target {
+                out.extend(src.ids(target, partial));
+            }
+        }
+        out
+    }
+
+    /// Every candidate for the word `partial` at this point, in the
+    /// language's order, without duplicates. `ids` says whether to ask the
+    /// database.
+    pub(crate) fn candidates(&self, partial: &str, ids: bool) -> Vec<String> {
+        let src = self.src;
+        let shout =
+            partial.chars().any(char::is_alphabetic) && !partial.chars().any(char::is_lowercase);
+        let styled = |words: Vec<String>| -> Vec<String> {
+            if shout {
+                words.into_iter().map(|w| w.to_uppercase()).collect()
+            } else {
+                words
+            }
+        };
+        let kw = |list: Vec<&str>| styled(keywords(list, partial));
+        let mut out = match &self.state {
+            State::Verb => kw(src.verbs()),
+            State::Entity(verb) if matches!(*verb, "sign" | "pay") => kw(vec!["contract"]),
+            State::Entity(verb) => styled(entity_names(
+                src,
+                matches!(*verb, "list" | "count"),
+                partial,
+            )),
+            State::Id(_, entity) => id_list(src, entity, partial, ids),
+            State::Clauses(on, next) => kw(Self::clauses_from(*on, *next)),
+            State::Atom(on, _) => {
+                let mut v = src.fields(on.entity);
+                v.push("not");
+                kw(v)
+            }
+            State::Operator(..) => keywords(OPERATORS, partial),
+            State::FilterValue(on, _, field) => self.values(on.entity, field, partial, ids),
+            State::AfterValue(on, depth) => {
+                let mut v = vec!["and", "or"];
+                if !partial.is_empty() {
+                    v.extend(["et", "ou"]);
+                }
+                if *depth == 0 {
+                    v.extend(Self::clauses_from(*on, 1));
+                }
+                kw(v)
+            }
+            State::By(_) => kw(vec!["by"]),
+            State::OrderField(on) => kw(src.fields(on.entity)),
+            State::AfterOrderField(on, directed) => {
+                let mut v = if *directed {
+                    vec![]
+                } else {
+                    vec!["asc", "desc"]
+                };
+                v.extend(Self::clauses_from(*on, 2));
+                kw(v)
+            }
+            State::Assign(entity, set, done) => {
+                let mut v = self.assignable(entity, *set);
+                v.retain(|f| !done.contains(f));
+                kw(v)
+            }
+            State::Equals(..) => keywords(["="], partial),
+            State::AssignValue(entity, _, _, field) => self.values(entity, field, partial, ids),
+            State::Topic => kw(src.help_topics()),
+            State::Format => kw(FORMATS.to_vec()),
+            State::Registration => match src.entity("collaborator") {
+                Some(c) => id_list(src, c, partial, ids),
+                None => Vec::new(),
+            },
+            State::Count(..) | State::Amount | State::Done | State::Lost => Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|c| seen.insert(c.clone()));
+        out
+    }
+
+    /// What to show dimmed when the cursor follows a finished token.
+    pub(crate) fn placeholder(&self) -> Option<Hint> {
+        let shown = |s: &str| {
+            Some(Hint {
+                display: s.to_owned(),
+                completion: None,
+            })
+        };
+        let keyword = |k: &str| {
+            Some(Hint {
+                display: format!("{k} …"),
+                completion: Some(format!("{k} ")),
+            })
+        };
+        let values = |entity: &str, field: &str| {
+            let enums = self.src.enum_values(entity, field);
+            if enums.is_empty() {
+                shown("VALUE")
+            } else {
+                shown(&enums.join("|"))
+            }
+        };
+        match &self.state {
+            State::Verb | State::AfterValue(..) | State::Done | State::Lost => None,
+            State::Entity(verb) if matches!(*verb, "sign" | "pay") => keyword("contract"),
+            State::Entity(_) => shown("ENTITY"),
+            State::Id("pay", _) => shown("ID AMOUNT"),
+            State::Id(..) => shown("ID"),
+            State::Clauses(on, next) => Self::clauses_from(*on, *next)
+                .first()
+                .and_then(|c| keyword(c)),
+            State::Atom(..) | State::OrderField(_) => shown("FIELD"),
+            State::Operator(..) => shown("OP VALUE"),
+            State::FilterValue(on, _, field) => values(on.entity, field),
+            State::By(_) => keyword("by"),
+            State::AfterOrderField(_, false) => shown("asc|desc"),
+            State::AfterOrderField(on, true) => {
+                Self::clauses_from(*on, 2).first().and_then(|c| keyword(c))
+            }
+            State::Count(..) => shown("N"),
+            State::Assign(_, _, done) if done.is_empty() => shown("FIELD=VALUE …"),
+            State::Assign(..) => None,
+            State::Equals(..) => Some(Hint {
+                display: "= VALUE".to_owned(),
+                completion: Some("= ".to_owned()),
+            }),
+            State::AssignValue(entity, _, _, field) => values(entity, field),
+            State::Amount => shown("AMOUNT"),
+            State::Topic => shown("[TOPIC]"),
+            State::Format => shown(&FORMATS.join("|")),
+            State::Registration => shown("[REGISTRATION]"),
+        }
+    }
+}
+
+/// The words starting with `partial`, case-insensitively.
+fn keywords<'a>(words: impl IntoIterator<Item = &'a str>, partial: &str) -> Vec<String> {
+    let p = partial.to_lowercase();
+    words
+        .into_iter()
+        .filter(|w| w.to_lowercase().starts_with(&p))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn id_list(src: &dyn CompletionSource, entity: &str, partial: &str, ids: bool) -> Vec<String> {
+    if ids {
+        src.ids(entity, partial)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Entity names for the word `partial`: the plural after `list`/`count`,
+/// the singular elsewhere (the longest and shortest names of an entity),
+/// or any name when the preferred one does not fit what was typed.
+fn entity_names(src: &dyn CompletionSource, plural: bool, partial: &str) -> Vec<String> {
+    let names = src.entities();
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for name in &names {
+        let Some(canonical) = src.entity(name) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(c, _)| *c == canonical) {
+            Some((_, g)) => g.push(name),
+            None => groups.push((canonical, vec![name])),
+        }
+    }
+    let preferred = groups.iter().filter_map(|(_, g)| {
+        if plural {
+            g.iter().rev().max_by_key(|n| n.len())
+        } else {
+            g.iter().min_by_key(|n| n.len())
+        }
+        .copied()
+    });
+    let found = keywords(preferred, partial);
+    if found.is_empty() {
+        keywords(names, partial)
+    } else {
+        found
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A hand-written slice of LANGUAGE.md's catalogue, for unit tests only.
+
+    use super::CompletionSource;
+
+    pub struct StaticSource;
+
+    const ENTITIES: [(&str, &str, &str); 4] = [
+        ("client", "client", "clients"),
+        ("contract", "contract", "contracts"),
+        ("event", "event", "events"),
+        ("collaborator", "collaborator", "collaborators"),
+    ];
+
+    impl CompletionSource for StaticSource {
+        fn verbs(&self) -> Vec<&'static str> {
+            vec![
+                "list", "count", "show", "add", "set", "delete", "sign", "pay", "history", "login",
+                "logout", "whoami", "passwd", "help", "format", "quit", "exit",
+            ]
+        }
+
+        fn entities(&self) -> Vec<&'static str> {
+            ENTITIES.iter().flat_map(|(_, s, p)| [*s, *p]).collect()
+        }
+
+        fn entity(&self, word: &str) -> Option<&'static str> {
+            let w = word.to_lowercase();
+            ENTITIES
+                .iter()
+                .find(|(_, s, p)| *s == w || *p == w)
+                .map(|(c, _, _)| *c)
+        }
+
+        fn fields(&self, entity: &str) -> Vec<&'static str> {
+            match entity {
+                "client" => vec!["id", "name", "email", "phone", "commercial", "created"],
+                "contract" => vec![
+                    "id",
+                    "client",
+                    "commercial",
+                    "total",
+                    "remain",
+                    "status",
+                    "created",
+                    "signed",
+                ],
+                "event" => vec![
+                    "id",
+                    "title",
+                    "contract",
+                    "support",
+                    "start",
+                    "end",
+                    "attendees",
+                    "notes",
+                ],
+                "collaborator" => vec!["id", "name", "email", "department", "role"],
+                _ => vec![],
+            }
+        }
+
+        fn settable_fields(&self, entity: &str) -> Vec<&'static str> {
+            match entity {
+                "client" => vec!["name", "email", "phone", "commercial"],
+                "contract" => vec!["client", "total", "remain", "status"],
+                "event" => vec![
+                    "title",
+                    "contract",
+                    "support",
+                    "start",
+                    "end",
+                    "attendees",
+                    "notes",
+                ],
+                "collaborator" => vec!["name", "email", "department", "role"],
+                _ => vec![],
+            }
+        }
+
+        fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str> {
+            match (entity, field) {
+                ("contract", "status") => vec!["unsigned", "signed", "canceled"],
+                ("collaborator", "department") => vec!["commercial", "gestion", "support"],
+                ("collaborator", "role") => vec!["manager", "employee"],
+                _ => vec![],
+            }
+        }
+
+        fn reference(&self, entity: &str, field: &str) -> Option<&'static str> {
+            match (entity, field) {
+                ("client", "commercial") | ("contract", "commercial") => Some("collaborator"),
+                ("contract", "client") => Some("client"),
+                ("event", "contract") => Some("contract"),
+                ("event", "support") => Some("collaborator"),
+                _ => None,
+            }
+        }
+
+        fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool {
+            self.reference(entity, field) == Some("collaborator")
+        }
+
+        fn ids(&self, entity: &str, prefix: &str) -> Vec<String> {
+            let all: &[&str] = match entity {
+                "client" => &["mkc111", "cl1000"],
+                "contract" => &["kc555", "ff555", "ct1000"],
+                "event" => &["geg2021", "gea2022", "ev1000"],
+                "collaborator" => &["aa123456789", "af123456789", "ag123456789"],
+                _ => &[],
+            };
+            all.iter()
+                .filter(|id| id.starts_with(prefix))
+                .map(|id| id.to_string())
+                .collect()
+        }
+
+        fn help_topics(&self) -> Vec<&'static str> {
+            let mut topics = self.verbs();
+            topics.extend(["clients", "contracts", "events", "collaborators", "filters"]);
+            topics
+        }
+
+        fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
+            let w = word.to_lowercase();
+            let alias = match (entity, w.as_str()) {
+                ("contract", "remain_amount_to_pay") => Some("remain"),
+                ("event", "collaborator_id") => Some("support"),
+                _ => None,
+            };
+            alias.or_else(|| self.fields(entity).into_iter().find(|f| *f == w))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::StaticSource;
+    use super::*;
+
+    /// Completes at the end of `line`, or at the `|` in it.
+    fn at(line: &str) -> (usize, Vec<String>) {
+        match line.find('|') {
+            Some(p) => complete(&line.replace('|', ""), p, &StaticSource),
+            None => complete(line, line.len(), &StaticSource),
+        }
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        at(line).1
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn verbs_at_the_start() {
+        assert_eq!(at("l"), (0, strs(&["list", "login", "logout"])));
+        assert_eq!(at("  li"), (2, strs(&["list"])));
+        assert_eq!(words("").len(), 17);
+        assert!(words("x").is_empty());
+    }
+
+    #[test]
+    fn entities_prefer_plural_after_list_and_singular_elsewhere() {
+        assert_eq!(at("list con"), (5, strs(&["contracts"])));
+        assert_eq!(
+            words("list "),
+            strs(&["clients", "contracts", "events", "collaborators"])
+        );
+        assert_eq!(
+            words("show "),
+            strs(&["client", "contract", "event", "collaborator"])
+        );
+        assert_eq!(words("count ev"), strs(&["events"]));
+        // The other form when the typed text only fits it.
+        assert_eq!(words("show contracts"), strs(&["contracts"]));
+        assert_eq!(words("sign "), strs(&["contract"]));
+        assert_eq!(words("pay c"), strs(&["contract"]));
+        assert_eq!(words("list zz"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn clauses_after_the_entity() {
+        assert_eq!(at("list contracts wh"), (15, strs(&["where"])));
+        assert_eq!(
+            words("list contracts "),
+            strs(&["where", "order by", "limit", "offset"])
+        );
+        assert_eq!(words("count contracts "), strs(&["where"]));
+        assert_eq!(words("list contracts limit 5 "), strs(&["offset"]));
+        assert_eq!(words("list contracts offset 5 "), Vec::<String>::new());
+        assert_eq!(words("list contracts o"), strs(&["order by", "offset"]));
+    }
+
+    #[test]
+    fn fields_in_filters() {
+        assert_eq!(at("list contracts where st"), (21, strs(&["status"])));
+        assert_eq!(
+            words("list contracts where "),
+            strs(&[
+                "id",
+                "client",
+                "commercial",
+                "total",
+                "remain",
+                "status",
+                "created",
+                "signed",
+                "not"
+            ])
+        );
+        assert_eq!(words("list contracts where not st"), strs(&["status"]));
+        assert_eq!(words("list contracts where (st"), strs(&["status"]));
+        assert_eq!(
+            words("list contracts where (status = signed ou remain > 0) et "),
+            words("list contracts where ")
+        );
+        assert_eq!(
+            words("list contracts where status = signed and "),
+            words("list contracts where ")
+        );
+    }
+
+    #[test]
+    fn operators_after_a_field() {
+        assert_eq!(
+            words("list contracts where remain "),
+            strs(&["=", "!=", "<", "<=", ">", ">=", "~"])
+        );
+    }
+
+    #[test]
+    fn values_that_fit_the_field() {
+        assert_eq!(
+            words("list contracts where status = "),
+            strs(&["unsigned", "signed", "canceled", "none"])
+        );
+        assert_eq!(
+            words("list events where support = "),
+            strs(&["me", "none", "aa123456789", "af123456789", "ag123456789"])
+        );
+        assert_eq!(
+            words("list events where support = af"),
+            strs(&["af123456789"])
+        );
+        assert_eq!(
+            at("list contracts where status=si"),
+            (28, strs(&["signed"]))
+        );
+        assert_eq!(words("list contracts where status!=c"), strs(&["canceled"]));
+        assert_eq!(words("list contracts where id = k"), strs(&["kc555"]));
+        assert_eq!(words("list events where title ~ "), strs(&["none"]));
+        // An alias resolves to its field.
+        assert_eq!(
+            words("list events where collaborator_id = a"),
+            strs(&["aa123456789", "af123456789", "ag123456789"])
+        );
+    }
+
+    #[test]
+    fn after_a_value_the_filter_goes_on() {
+        assert_eq!(
+            words("list contracts where status = signed "),
+            strs(&["and", "or", "order by", "limit", "offset"])
+        );
+        assert_eq!(
+            words("list contracts where status = signed o"),
+            strs(&["or", "ou", "order by", "offset"])
+        );
+        assert_eq!(
+            words("list contracts where (status = signed "),
+            strs(&["and", "or"])
+        );
+        assert_eq!(
+            words("count contracts where status = signed "),
+            strs(&["and", "or"])
+        );
+        assert_eq!(
+            words("list contracts where name = 'Kevin Casey' "),
+            Vec::<String>::new(),
+            "name is not a contract field"
+        );
+        assert_eq!(
+            words("list clients where name = 'Kevin Casey' l"),
+            strs(&["limit"])
+        );
+    }
+
+    #[test]
+    fn order_by() {
+        assert_eq!(words("list contracts order "), strs(&["by"]));
+        assert_eq!(words("list contracts order by re"), strs(&["remain"]));
+        assert_eq!(
+            words("list contracts order by remain "),
+            strs(&["asc", "desc", "limit", "offset"])
+        );
+        assert_eq!(
+            words("list contracts order by remain desc "),
+            strs(&["limit", "offset"])
+        );
+        assert_eq!(
+            words("list contracts order by remain desc, st"),
+            strs(&["status"])
+        );
+        assert_eq!(
+            words("list contracts order by remain,st"),
+            strs(&["status"])
+        );
+        assert_eq!(
+            words("list contracts where status = signed order by t"),
+            strs(&["total"])
+        );
+    }
+
+    #[test]
+    fn ids_after_show_set_delete_history_sign_pay() {
+        assert_eq!(at("show event ge"), (11, strs(&["geg2021", "gea2022"])));
+        assert_eq!(words("delete client m"), strs(&["mkc111"]));
+        assert_eq!(
+            words("history contract "),
+            strs(&["kc555", "ff555", "ct1000"])
+        );
+        assert_eq!(words("sign contract k"), strs(&["kc555"]));
+        assert_eq!(words("pay contract f"), strs(&["ff555"]));
+        assert_eq!(words("pay contract ff555 "), Vec::<String>::new());
+        assert_eq!(words("show event geg2021 "), Vec::<String>::new());
+        assert_eq!(
+            words("passwd a"),
+            strs(&["aa123456789", "af123456789", "ag123456789"])
+        );
+    }
+
+    #[test]
+    fn assignments_of_set_and_add() {
+        assert_eq!(
+            words("set event geg2021 "),
+            strs(&[
+                "title",
+                "contract",
+                "support",
+                "start",
+                "end",
+                "attendees",
+                "notes"
+            ])
+        );
+        assert_eq!(words("set event geg2021 support"), strs(&["support"]));
+        assert_eq!(words("set event geg2021 support "), strs(&["="]));
+        assert_eq!(
+            words("set event geg2021 support = "),
+            strs(&["me", "none", "aa123456789", "af123456789", "ag123456789"])
+        );
+        assert_eq!(
+            words("set event geg2021 support=ag"),
+            strs(&["ag123456789"])
+        );
+        // Fields already given are not offered again.
+        assert_eq!(
+            words("set event geg2021 support=me, "),
+            strs(&["title", "contract", "start", "end", "attendees", "notes"])
+        );
+        assert_eq!(
+            words("add contract "),
+            strs(&["id", "client", "total", "remain", "status"])
+        );
+        assert_eq!(words("add contract client=m"), strs(&["mkc111"]));
+        assert_eq!(
+            words("add contract client=mkc111 total=1200 "),
+            strs(&["id", "remain", "status"])
+        );
+        assert_eq!(
+            words("add event title='Casey launch party' contract=f"),
+            strs(&["ff555"])
+        );
+    }
+
+    #[test]
+    fn help_and_format() {
+        assert!(words("help ").contains(&"filters".to_string()));
+        assert_eq!(words("help con"), strs(&["contracts"]));
+        assert_eq!(
+            words("format "),
+            strs(&["table", "vertical", "csv", "json"])
+        );
+        assert_eq!(words("format c"), strs(&["csv"]));
+        assert_eq!(words("format csv "), Vec::<String>::new());
+        assert_eq!(words("quit "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_keep_an_upper_case_style() {
+        assert_eq!(words("LI"), strs(&["LIST"]));
+        assert_eq!(words("List Con"), strs(&["contracts"]));
+        assert_eq!(words("LIST CONTRACTS WHERE ST"), strs(&["STATUS"]));
+        assert_eq!(words("LIST CONTRACTS WHERE STATUS = SI"), strs(&["signed"]));
+    }
+
+    #[test]
+    fn nothing_inside_quotes_or_comments() {
+        assert_eq!(
+            words("list clients where name = 'Kev"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            words("list clients where name = \"a b "),
+            Vec::<String>::new()
+        );
+        assert_eq!(words("list clients # li"), Vec::<String>::new());
+        // A closed quote is a value like any other.
+        assert_eq!(
+            words("list clients where name = 'a' "),
+            strs(&["and", "or", "order by", "limit", "offset"])
+        );
+    }
+
+    #[test]
+    fn mid_line_completion_looks_before_the_cursor() {
+        assert_eq!(
+            at("list con| where status = signed"),
+            (5, strs(&["contracts"]))
+        );
+        assert_eq!(
+            at("list contracts where st|atus = signed"),
+            (21, strs(&["status"]))
+        );
+        assert_eq!(
+            at("l|ist contracts"),
+            (0, strs(&["list", "login", "logout"]))
+        );
+        assert_eq!(
+            at("list contracts where status = |"),
+            (30, strs(&["unsigned", "signed", "canceled", "none"]))
+        );
+    }
+
+    #[test]
+    fn continuations_and_several_statements() {
+        assert_eq!(words("list contracts \\\nwhere st"), strs(&["status"]));
+        assert_eq!(words("list contracts \\\r\n  wh"), strs(&["where"]));
+        assert_eq!(words("list clients\nsh"), strs(&["show"]));
+        assert_eq!(words("list clients; show ev"), strs(&["event"]));
+        assert_eq!(words("list clients # a comment\nco"), strs(&["count"]));
+    }
+
+    #[test]
+    fn positions_past_the_end_or_inside_a_character_are_tolerated() {
+        assert_eq!(complete("li", 99, &StaticSource), (0, strs(&["list"])));
+        let (start, _) = complete("list é", 6, &StaticSource);
+        assert_eq!(start, 5);
+    }
+
+    #[test]
+    fn hints_from_history_first() {
+        let h = next_hint(
+            "list c",
+            6,
+            &StaticSource,
+            Some("list contracts where status = signed"),
+        );
+        assert_eq!(
+            h,
+            Some(Hint {
+                display: "ontracts where status = signed".into(),
+                completion: Some("ontracts where status = signed".into()),
+            })
+        );
+        // Not in the middle of the line, nor for an empty one.
+        assert_eq!(
+            hint("list c", 3, &StaticSource, Some("list contracts")),
+            None
+        );
+        assert_eq!(hint("", 0, &StaticSource, Some("list contracts")), None);
+    }
+
+    #[test]
+    fn hints_for_what_comes_next() {
+        let h = |line: &str| hint(line, line.len(), &StaticSource, None);
+        assert_eq!(h("list clients "), Some("where …".into()));
+        assert_eq!(
+            next_hint("list clients ", 13, &StaticSource, None).and_then(|h| h.completion),
+            Some("where ".into())
+        );
+        assert_eq!(h("lis"), Some("t".into()));
+        assert_eq!(h("list contr"), Some("acts".into()));
+        assert_eq!(h("list c"), None, "ambiguous: Tab lists them");
+        assert_eq!(h("list "), Some("ENTITY".into()));
+        assert_eq!(h("show event "), Some("ID".into()));
+        assert_eq!(h("list contracts where "), Some("FIELD".into()));
+        assert_eq!(h("list contracts where status "), Some("OP VALUE".into()));
+        assert_eq!(
+            h("list contracts where status ="),
+            Some("unsigned|signed|canceled".into())
+        );
+        assert_eq!(h("list contracts order "), Some("by …".into()));
+        assert_eq!(h("list contracts order by total "), Some("asc|desc".into()));
+        assert_eq!(h("set event geg2021 "), Some("FIELD=VALUE …".into()));
+        assert_eq!(h("set event geg2021 support "), Some("= VALUE".into()));
+        assert_eq!(h("pay contract kc555 "), Some("AMOUNT".into()));
+        assert_eq!(h("format "), Some("table|vertical|csv|json".into()));
+        assert_eq!(h("sign "), Some("contract …".into()));
+        assert_eq!(h("show event geg2021 "), None);
+        assert_eq!(h("list clients where name = 'ab"), None);
+        // Ids are not looked up at each key stroke.
+        assert_eq!(h("show event geg"), None);
+    }
+}
