@@ -166,10 +166,16 @@ fn run_in_transaction(
     let new_app = !exists(&mut tx, &app)?;
     let mut bootstrap = String::new();
     if new_owner {
-        bootstrap.push_str(&format!("CREATE ROLE {} NOLOGIN CREATEROLE;\n", quote_ident(&owner)));
+        bootstrap.push_str(&format!(
+            "CREATE ROLE {} NOLOGIN CREATEROLE;\n",
+            quote_ident(&owner)
+        ));
     }
     if new_app {
-        bootstrap.push_str(&format!("CREATE ROLE {} LOGIN NOINHERIT;\n", quote_ident(&app)));
+        bootstrap.push_str(&format!(
+            "CREATE ROLE {} LOGIN NOINHERIT;\n",
+            quote_ident(&app)
+        ));
     }
     let app_password = match (&opts.app_password, new_app) {
         (Some(pw), false) => pw.clone(),
@@ -231,8 +237,11 @@ fn run_in_transaction(
                 .map_err(|e| sql_error("cannot load the demo data", e))?;
             tx.execute("SELECT set_config('oc12.demo_hash', '', true)", &[])
                 .map_err(|e| sql_error("cannot load the demo data", e))?;
-            tx.execute("INSERT INTO crm.migrations (name) VALUES ($1)", &[&DEMO_MARK])
-                .map_err(|e| sql_error("cannot record the demo data", e))?;
+            tx.execute(
+                "INSERT INTO crm.migrations (name) VALUES ($1)",
+                &[&DEMO_MARK],
+            )
+            .map_err(|e| sql_error("cannot record the demo data", e))?;
             demo_loaded = true;
         }
     }
@@ -254,8 +263,7 @@ fn run_in_transaction(
         }
     }
 
-    tx.commit()
-        .map_err(|e| sql_error("cannot commit", e))?;
+    tx.commit().map_err(|e| sql_error("cannot commit", e))?;
     Ok((
         new_owner || new_app,
         applied,
@@ -282,7 +290,10 @@ fn drop_database(admin: &postgres::Config, database: &str) -> Result<()> {
     maintenance.dbname("postgres");
     let mut client = db::connect(&maintenance)?;
     client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote_ident(database)))
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {}",
+            quote_ident(database)
+        ))
         .map_err(|e| init_error("cannot drop", &e))
 }
 

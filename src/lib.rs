@@ -13,8 +13,8 @@ pub mod local;
 pub mod output;
 pub mod permissions;
 pub mod repl;
+mod repl_lex;
 pub mod script;
 pub mod value;
-mod repl_lex;
 
 pub use error::{Error, ErrorKind, Result, Span};
