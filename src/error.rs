@@ -239,7 +239,8 @@ mod tests {
 
     #[test]
     fn renders_carets_under_the_span() {
-        let e = Error::unknown(Span::new(5, 8), "no entity `contrats`").with_suggestion("contracts");
+        let e =
+            Error::unknown(Span::new(5, 8), "no entity `contrats`").with_suggestion("contracts");
         assert_eq!(
             e.render("list contrats", None),
             "error[unknown]: no entity `contrats`\n  | list contrats\n  |      ^^^^^^^^\n  = did you mean `contracts`?"
@@ -252,7 +253,10 @@ mod tests {
         let e = Error::unknown(Span::new(22, 4), "no field `size`");
         let out = e.render(src, Some(("s.oc12", 7)));
         assert!(out.starts_with("s.oc12:8:9: error[unknown]"), "{out}");
-        assert!(out.contains("\n  |   where size > 3\n  |         ^^^^"), "{out}");
+        assert!(
+            out.contains("\n  |   where size > 3\n  |         ^^^^"),
+            "{out}"
+        );
     }
 
     #[test]
