@@ -1,6 +1,9 @@
 //! oc12-shell: the CRM of Epic Events as an interactive shell over PostgreSQL.
 
+pub mod analyzer;
+pub mod ast;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod complete;
 pub mod config;
@@ -9,9 +12,12 @@ pub mod db;
 pub mod error;
 pub mod highlight;
 pub mod init;
+pub mod lexer;
 pub mod local;
 pub mod output;
+pub mod parser;
 pub mod permissions;
+pub mod planner;
 pub mod repl;
 mod repl_lex;
 pub mod script;
