@@ -30,7 +30,12 @@ fn run(cli: Cli) -> Result<i32> {
             admin_url,
             demo,
             first_manager,
-        }) => run_init(&config, admin_url.as_deref(), demo, first_manager.as_deref()),
+        }) => run_init(
+            &config,
+            admin_url.as_deref(),
+            demo,
+            first_manager.as_deref(),
+        ),
         Some(Command::Local { action }) => run_local(&config, action),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -38,8 +43,8 @@ fn run(cli: Cli) -> Result<i32> {
             clap_complete::generate(shell, &mut cmd, "oc12-shell", &mut std::io::stdout());
             Ok(0)
         }
-        Some(command) => crate::session::run_command(&config, command),
-        None => crate::session::run_shell(&config, &cli.run),
+        Some(command) => crate::shell::run_command(&config, command),
+        None => crate::shell::run_shell(&config, &cli.run),
     }
 }
 
@@ -69,13 +74,16 @@ fn run_init(
     let known = config
         .database_url()
         .and_then(|u| crate::db::parse_url(u).ok())
-        .and_then(|c| c.get_password().map(|p| String::from_utf8_lossy(p).into_owned()));
+        .and_then(|c| {
+            c.get_password()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+        });
     let demo_hash = demo
         .then(|| crate::auth::hash_password(crate::local::DEMO_PASSWORD))
         .transpose()?;
     let first_manager = match first_manager {
         Some(reg) => {
-            let password = crate::auth::read_new_password(&format!("password for {reg}"))?;
+            let password = crate::prompt::read_new_password(&format!("password for {reg}"))?;
             Some((reg.to_owned(), crate::auth::hash_password(&password)?))
         }
         None => None,
@@ -147,9 +155,11 @@ fn print_status(cluster: &LocalCluster) {
 }
 
 fn parse_listen(s: &str) -> Result<(String, u16)> {
-    let (addr, port) = s
-        .rsplit_once(':')
-        .ok_or_else(|| Error::usage(format!("--listen takes ADDR:PORT, e.g. 127.0.0.1:5433, not `{s}`")))?;
+    let (addr, port) = s.rsplit_once(':').ok_or_else(|| {
+        Error::usage(format!(
+            "--listen takes ADDR:PORT, e.g. 127.0.0.1:5433, not `{s}`"
+        ))
+    })?;
     let port = port
         .parse::<u16>()
         .ok()

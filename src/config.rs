@@ -151,6 +151,10 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
             })
             .collect(),
         Err(e) if e.not_found() => Ok(HashMap::new()),
+        Err(dotenvy::Error::Io(e)) => Err(Error::usage(format!(
+            "cannot read {}: {e}; check OC12_HOME",
+            path.display()
+        ))),
         Err(e) => Err(Error::usage(format!("cannot read {}: {e}", path.display()))),
     }
 }

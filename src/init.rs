@@ -229,21 +229,21 @@ fn run_in_transaction(
     }
 
     let mut demo_loaded = false;
-    if let Some(hash) = &opts.demo_hash {
-        if !done.iter().any(|d| d == DEMO_MARK) {
-            tx.execute("SELECT set_config('oc12.demo_hash', $1, true)", &[hash])
-                .map_err(|e| sql_error("cannot load the demo data", e))?;
-            tx.batch_execute(DEMO)
-                .map_err(|e| sql_error("cannot load the demo data", e))?;
-            tx.execute("SELECT set_config('oc12.demo_hash', '', true)", &[])
-                .map_err(|e| sql_error("cannot load the demo data", e))?;
-            tx.execute(
-                "INSERT INTO crm.migrations (name) VALUES ($1)",
-                &[&DEMO_MARK],
-            )
-            .map_err(|e| sql_error("cannot record the demo data", e))?;
-            demo_loaded = true;
-        }
+    if let Some(hash) = &opts.demo_hash
+        && !done.iter().any(|d| d == DEMO_MARK)
+    {
+        tx.execute("SELECT set_config('oc12.demo_hash', $1, true)", &[hash])
+            .map_err(|e| sql_error("cannot load the demo data", e))?;
+        tx.batch_execute(DEMO)
+            .map_err(|e| sql_error("cannot load the demo data", e))?;
+        tx.execute("SELECT set_config('oc12.demo_hash', '', true)", &[])
+            .map_err(|e| sql_error("cannot load the demo data", e))?;
+        tx.execute(
+            "INSERT INTO crm.migrations (name) VALUES ($1)",
+            &[&DEMO_MARK],
+        )
+        .map_err(|e| sql_error("cannot record the demo data", e))?;
+        demo_loaded = true;
     }
 
     let mut manager_created = None;

@@ -1,4 +1,3 @@
 fn main() {
-    let cli = <oc12::cli::Cli as clap::Parser>::parse();
-    eprintln!("{cli:?}");
+    std::process::exit(oc12::app::main());
 }

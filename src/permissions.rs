@@ -1,9 +1,9 @@
-//! The permission matrix of SECURITY.md, as data. The shell consults it
-//! only to explain a refusal before anything runs; PostgreSQL's grants and
-//! policies are the authority, and refuse on their own if this were wrong.
+//! Explaining SECURITY.md's matrix before anything runs. The matrix itself
+//! is in the catalogue (who may add or delete an entity, who may give or
+//! change each field); PostgreSQL's grants and policies are the authority
+//! and refuse on their own if this were wrong.
 
-/// The three departments.
-pub const DEPARTMENTS: [&str; 3] = ["commercial", "gestion", "support"];
+use crate::catalog::{Department, Entity, Field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -22,121 +22,73 @@ impl Action {
     }
 }
 
-/// Who may do an action on an entity, and which fields they may not touch.
-struct Rule {
-    entity: &'static str,
-    action: Action,
-    department: &'static str,
-    /// Fields this department may not give (add) or change (set).
-    except: &'static [&'static str],
-    /// When non-empty, the only fields this department may change.
-    only: &'static [&'static str],
-}
-
-const fn rule(entity: &'static str, action: Action, department: &'static str) -> Rule {
-    Rule {
-        entity,
-        action,
-        department,
-        except: &[],
-        only: &[],
-    }
-}
-
-use Action::{Add, Delete, Set};
-
-const MATRIX: &[Rule] = &[
-    rule("collaborator", Add, "gestion"),
-    rule("collaborator", Set, "gestion"),
-    rule("collaborator", Delete, "gestion"),
-    Rule {
-        except: &["commercial"],
-        ..rule("client", Add, "commercial")
-    },
-    Rule {
-        except: &["commercial"],
-        ..rule("client", Set, "commercial")
-    },
-    rule("client", Set, "gestion"),
-    rule("client", Delete, "gestion"),
-    rule("company", Add, "commercial"),
-    rule("company", Add, "gestion"),
-    rule("company", Set, "commercial"),
-    rule("company", Set, "gestion"),
-    rule("company", Delete, "gestion"),
-    rule("location", Add, "commercial"),
-    rule("location", Add, "gestion"),
-    rule("location", Set, "commercial"),
-    rule("location", Set, "gestion"),
-    rule("location", Delete, "gestion"),
-    rule("contract", Add, "gestion"),
-    Rule {
-        only: &["total", "remain", "status"],
-        ..rule("contract", Set, "commercial")
-    },
-    rule("contract", Set, "gestion"),
-    rule("contract", Delete, "gestion"),
-    rule("event", Add, "commercial"),
-    Rule {
-        except: &["support", "contract"],
-        ..rule("event", Set, "support")
-    },
-    rule("event", Set, "gestion"),
-    rule("event", Delete, "gestion"),
-];
-
 /// Explains why `department` may not do `action` on `entity` with these
-/// fields, or `None` when the matrix allows it. Entities are singular.
-pub fn refusal(department: &str, action: Action, entity: &str, fields: &[&str]) -> Option<String> {
-    let allowed: Vec<&Rule> = MATRIX
-        .iter()
-        .filter(|r| r.entity == entity && r.action == action)
-        .collect();
-    let Some(rule) = allowed.iter().find(|r| r.department == department) else {
-        let who: Vec<&str> = allowed.iter().map(|r| r.department).collect();
-        return Some(match who.as_slice() {
-            [] => format!("{} are read only", plural(entity)),
-            [one] => format!("only {one} may {} {}", action.verb(), plural(entity)),
-            many => format!(
-                "only {} may {} {}",
-                many.join(" and "),
-                action.verb(),
-                plural(entity)
-            ),
-        });
+/// fields, or `None` when the matrix allows it.
+pub fn refusal(
+    department: Department,
+    action: Action,
+    entity: &Entity,
+    fields: &[&Field],
+) -> Option<String> {
+    let who: Vec<Department> = match action {
+        Action::Add => entity.add.to_vec(),
+        Action::Delete => entity.delete.to_vec(),
+        Action::Set => Department::ALL
+            .into_iter()
+            .filter(|d| entity.fields.iter().any(|f| f.may_set(*d)))
+            .collect(),
     };
-    let forbidden = fields
-        .iter()
-        .find(|f| rule.except.contains(f) || (!rule.only.is_empty() && !rule.only.contains(f)))?;
-    let others: Vec<&str> = allowed
-        .iter()
-        .filter(|r| {
-            !r.except.contains(forbidden) && (r.only.is_empty() || r.only.contains(forbidden))
-        })
-        .map(|r| r.department)
+    if !who.contains(&department) {
+        return Some(if who.is_empty() {
+            format!("{} are read only", entity.plural)
+        } else {
+            format!(
+                "only {} may {} {}",
+                names(&who),
+                action.verb(),
+                entity.plural
+            )
+        });
+    }
+    let allows = |d: Department, f: &Field| match action {
+        Action::Add => f.may_add(d),
+        Action::Set => f.may_set(d),
+        Action::Delete => true,
+    };
+    let forbidden = fields.iter().find(|f| !allows(department, f))?;
+    let others: Vec<Department> = Department::ALL
+        .into_iter()
+        .filter(|d| allows(*d, forbidden) && who.contains(d))
         .collect();
-    Some(match (action, others.as_slice()) {
-        (Add, []) | (Set, []) => format!(
-            "{department} may not set `{forbidden}` of {} {entity}",
-            article(entity)
-        ),
-        (_, who) => format!(
-            "only {} may set `{forbidden}` of {} {entity}",
-            who.join(" and "),
-            article(entity)
-        ),
+    Some(if others.is_empty() {
+        format!(
+            "{} may not set `{}` of {} {}",
+            department.name(),
+            forbidden.name,
+            article(entity.name),
+            entity.name
+        )
+    } else {
+        format!(
+            "only {} may set `{}` of {} {}",
+            names(&others),
+            forbidden.name,
+            article(entity.name),
+            entity.name
+        )
     })
 }
 
-fn plural(entity: &str) -> String {
-    match entity {
-        "company" => "companies".to_owned(),
-        e => format!("{e}s"),
-    }
+fn names(departments: &[Department]) -> String {
+    departments
+        .iter()
+        .map(|d| d.name())
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
-fn article(entity: &str) -> &'static str {
-    match entity.as_bytes().first() {
+fn article(word: &str) -> &'static str {
+    match word.as_bytes().first() {
         Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
         _ => "a",
     }
@@ -144,51 +96,73 @@ fn article(entity: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::Action::{Add, Delete, Set};
     use super::*;
+    use crate::catalog::Department::{Commercial, Gestion, Support};
+    use crate::catalog::entity;
+
+    fn check(d: Department, a: Action, e: &str, fields: &[&str]) -> Option<String> {
+        let e = entity(e).unwrap();
+        let fields: Vec<&Field> = fields.iter().map(|f| e.field(f).unwrap()).collect();
+        refusal(d, a, e, &fields)
+    }
 
     #[test]
     fn department_level_refusals_name_who_may() {
         assert_eq!(
-            refusal("commercial", Delete, "client", &[]).as_deref(),
+            check(Commercial, Delete, "client", &[]).as_deref(),
             Some("only gestion may delete clients")
         );
         assert_eq!(
-            refusal("support", Add, "company", &[]).as_deref(),
+            check(Support, Add, "company", &[]).as_deref(),
             Some("only commercial and gestion may add companies")
         );
         assert_eq!(
-            refusal("gestion", Set, "department", &[]).as_deref(),
+            check(Gestion, Set, "department", &[]).as_deref(),
             Some("departments are read only")
         );
-        assert_eq!(refusal("gestion", Delete, "client", &[]), None);
+        assert_eq!(
+            check(Commercial, Add, "contract", &[]).as_deref(),
+            Some("only gestion may add contracts")
+        );
+        assert_eq!(
+            check(Gestion, Add, "event", &[]).as_deref(),
+            Some("only commercial may add events")
+        );
+        assert_eq!(check(Gestion, Delete, "client", &[]), None);
     }
 
     #[test]
-    fn field_level_refusals() {
+    fn field_level_refusals_follow_the_matrix() {
         assert_eq!(
-            refusal("commercial", Set, "client", &["phone", "commercial"]).as_deref(),
+            check(Commercial, Set, "client", &["phone", "commercial"]).as_deref(),
             Some("only gestion may set `commercial` of a client")
         );
         assert_eq!(
-            refusal("commercial", Add, "client", &["name", "commercial"]).as_deref(),
+            check(Commercial, Add, "client", &["name", "commercial"]).as_deref(),
             Some("commercial may not set `commercial` of a client")
         );
         assert_eq!(
-            refusal("commercial", Set, "contract", &["client"]).as_deref(),
+            check(Commercial, Set, "contract", &["client"]).as_deref(),
             Some("only gestion may set `client` of a contract")
         );
         assert_eq!(
-            refusal("commercial", Set, "contract", &["remain", "status"]),
+            check(Commercial, Set, "contract", &["remain", "status", "total"]),
             None
         );
         assert_eq!(
-            refusal("support", Set, "event", &["notes", "support"]).as_deref(),
+            check(Support, Set, "event", &["notes", "support"]).as_deref(),
             Some("only gestion may set `support` of an event")
         );
         assert_eq!(
-            refusal("support", Set, "event", &["notes", "attendees"]),
+            check(Support, Set, "event", &["contract"]).as_deref(),
+            Some("only gestion may set `contract` of an event")
+        );
+        assert_eq!(
+            check(Support, Set, "event", &["notes", "attendees", "start"]),
             None
         );
-        assert_eq!(refusal("gestion", Set, "event", &["support"]), None);
+        assert_eq!(check(Gestion, Set, "event", &["support", "contract"]), None);
+        assert_eq!(check(Gestion, Set, "client", &["commercial"]), None);
     }
 }

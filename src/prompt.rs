@@ -26,7 +26,9 @@ fn tty() -> Result<File> {
 /// Reads one line from the terminal with echo off.
 pub fn read_password(prompt: &str) -> Result<String> {
     let mut tty = tty()?;
-    write!(tty, "{prompt}: ").and_then(|()| tty.flush()).map_err(io_err)?;
+    write!(tty, "{prompt}: ")
+        .and_then(|()| tty.flush())
+        .map_err(io_err)?;
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a descriptor we own; the previous settings
     // are restored before returning, whatever happens in between.
@@ -73,7 +75,9 @@ pub fn read_new_password(label: &str) -> Result<String> {
 /// Reads a plain answer at the terminal (echo on).
 pub fn ask(prompt: &str) -> Result<String> {
     let mut tty = tty()?;
-    write!(tty, "{prompt}").and_then(|()| tty.flush()).map_err(io_err)?;
+    write!(tty, "{prompt}")
+        .and_then(|()| tty.flush())
+        .map_err(io_err)?;
     let mut line = String::new();
     BufReader::new(&tty).read_line(&mut line).map_err(io_err)?;
     Ok(trim_newline(line))

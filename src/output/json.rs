@@ -30,6 +30,37 @@ pub(super) fn object<W: Write + ?Sized>(
     columns: &[Column],
     cells: &[Cell],
 ) -> io::Result<()> {
+    fields(out, columns, cells)?;
+    out.write_all(b"}\n")
+}
+
+/// A record with its related lists as arrays of objects under their titles:
+/// what `show` prints as one JSON line.
+pub(super) fn object_with_related<W: Write + ?Sized>(
+    out: &mut W,
+    columns: &[Column],
+    cells: &[Cell],
+    related: &[super::Related<'_>],
+) -> io::Result<()> {
+    fields(out, columns, cells)?;
+    for r in related {
+        out.write_all(b",")?;
+        string(out, r.title)?;
+        out.write_all(b":[")?;
+        for (i, row) in r.rows.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            fields(out, r.columns, row)?;
+            out.write_all(b"}")?;
+        }
+        out.write_all(b"]")?;
+    }
+    out.write_all(b"}\n")
+}
+
+/// `{` and the `"key":value` pairs, without the closing brace.
+fn fields<W: Write + ?Sized>(out: &mut W, columns: &[Column], cells: &[Cell]) -> io::Result<()> {
     out.write_all(b"{")?;
     for (i, (column, cell)) in columns.iter().zip(cells).enumerate() {
         if i > 0 {
@@ -46,7 +77,7 @@ pub(super) fn object<W: Write + ?Sized>(
             },
         }
     }
-    out.write_all(b"}\n")
+    Ok(())
 }
 
 /// A JSON string, escaped by serde_json.

@@ -107,6 +107,13 @@ impl FromStr for Format {
     }
 }
 
+/// A titled list of records related to the one `show` prints.
+pub struct Related<'a> {
+    pub title: &'a str,
+    pub columns: &'a [Column],
+    pub rows: Vec<Vec<Cell>>,
+}
+
 /// Where the executor sends a result set, one row at a time.
 pub trait RowSink {
     /// Starts a result set with these columns.
@@ -149,6 +156,58 @@ impl<W: Write> Printer<W> {
 
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Switches the format (the `format` statement) for what comes next.
+    pub fn set_format(&mut self, format: Format) {
+        self.format = format;
+    }
+
+    /// Prints `show`: the record, then its related lists. On a terminal
+    /// (table, vertical) the record is a `field | value` block and each list
+    /// follows under its title; csv gives one section per list, separated by
+    /// a blank line; json one object with the lists as arrays.
+    pub fn show(
+        &mut self,
+        columns: &[Column],
+        cells: &[Cell],
+        related: &[Related<'_>],
+    ) -> io::Result<()> {
+        if self.format == Format::Json {
+            json::object_with_related(&mut self.out, columns, cells, related)?;
+            return self.out.flush();
+        }
+        let format = self.format;
+        if format == Format::Table {
+            self.format = Format::Vertical;
+        }
+        let record = self.result(columns, std::iter::once(cells));
+        self.format = format;
+        record?;
+        for r in related {
+            match format {
+                Format::Csv => writeln!(self.out)?,
+                _ => writeln!(self.out, "\n{}:", r.title)?,
+            }
+            self.result(r.columns, r.rows.iter().map(Vec::as_slice))?;
+        }
+        self.out.flush()
+    }
+
+    fn result<'c>(
+        &mut self,
+        columns: &[Column],
+        rows: impl Iterator<Item = &'c [Cell]>,
+    ) -> io::Result<()> {
+        self.begin(columns)?;
+        for row in rows {
+            self.row(row)?;
+        }
+        self.finish()
     }
 
     /// Flushes and gives the writer back.

@@ -1,0 +1,929 @@
+//! The interpreter: who is logged in, and running checked statements under
+//! their role, printing what comes back. Used by every mode — the prompt,
+//! scripts and `-c` — so that they behave the same.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::analyzer::{self, Checked, Data, Meta, Target};
+use crate::auth::{self, Claims, SecretKey};
+use crate::catalog::{self, Department, Entity};
+use crate::config::{self, Config};
+use crate::database::{Database, Work, map_error};
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::{self, Format, Printer, RowSink};
+use crate::planner::{self, Plan, Planned};
+use crate::value::{Cell, Param};
+use crate::{ast, parser, prompt};
+use postgres::fallible_iterator::FallibleIterator;
+
+/// What the caller does after a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// `quit`, `exit`.
+    Quit,
+    /// Whoever reads our output has gone (`| head`): stop quietly.
+    Closed,
+}
+
+/// The shell's state across statements.
+pub struct Session {
+    config: Config,
+    db: Option<Database>,
+    pub format: Format,
+    pub color: bool,
+    /// A person is at a terminal: passwords and missing fields may be asked.
+    pub interactive: bool,
+    /// `--single-transaction`: statements share this open transaction.
+    single_transaction: bool,
+    held: Option<Work>,
+    /// The password of a collaborator being added, and whether it was
+    /// generated (then printed once, after the commit).
+    pending_password: Option<(String, bool)>,
+    /// Something was written: completion caches are stale.
+    pub wrote: bool,
+}
+
+impl Session {
+    pub fn new(config: Config, format: Format, color: bool, interactive: bool) -> Session {
+        Session {
+            config,
+            db: None,
+            format,
+            color,
+            interactive,
+            single_transaction: false,
+            held: None,
+            pending_password: None,
+            wrote: false,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Makes the whole run one transaction, committed by [`Session::finish`].
+    pub fn set_single_transaction(&mut self, on: bool) {
+        self.single_transaction = on;
+    }
+
+    /// The database, opened on first use (creating and starting the local
+    /// cluster when no URL is configured).
+    pub fn database(&mut self) -> Result<&Database> {
+        if self.db.is_none() {
+            let url = self.database_url()?;
+            self.db = Some(Database::open(&url)?);
+        }
+        Ok(self.db.as_ref().expect("opened above"))
+    }
+
+    /// `OC12_DATABASE_URL`, or the local cluster's (created and started
+    /// when needed).
+    pub fn database_url(&mut self) -> Result<String> {
+        if let Some(u) = self.config.database_url() {
+            return Ok(u.to_owned());
+        }
+        let (url, created) = crate::app::ensure_local(&self.config)?;
+        if created {
+            // The new cluster wrote its secret key.
+            self.config = Config::load()?;
+        }
+        Ok(url)
+    }
+
+    /// The database name for the prompt, without opening anything.
+    pub fn database_name(&self) -> String {
+        self.config
+            .database_url()
+            .and_then(|u| crate::db::parse_url(u).ok())
+            .and_then(|c| crate::db::database_of(&c).map(str::to_owned))
+            .unwrap_or_else(|| crate::db::DEFAULT_DATABASE.to_owned())
+    }
+
+    fn key(&self) -> Result<SecretKey> {
+        SecretKey::from_setting(self.config.secret_key())
+    }
+
+    /// The claims of the current token, checked (signature, expiry).
+    pub fn claims(&self) -> Result<Claims> {
+        let token = auth::load_token(&self.config.paths.state, self.config.get(config::JWT))?;
+        auth::validate(&self.key()?, &token)
+    }
+
+    /// Who the prompt shows, if anybody is logged in with a valid token.
+    pub fn user(&self) -> Option<String> {
+        self.claims().ok().map(|c| c.sub)
+    }
+
+    /// Runs every statement of one logical line. Errors carry spans into
+    /// `text`.
+    pub fn run_text(&mut self, text: &str, out: &mut Printer<impl Write>) -> Result<Flow> {
+        for statement in parser::parse(text)? {
+            let flow = self.run_statement(&statement, out)?;
+            if flow != Flow::Continue {
+                return Ok(flow);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn run_statement(
+        &mut self,
+        statement: &ast::Statement,
+        out: &mut Printer<impl Write>,
+    ) -> Result<Flow> {
+        let checked = analyzer::analyze(statement)?;
+        let printed = match checked {
+            Checked::Meta(meta) => return self.run_meta(meta, out),
+            Checked::Data(data) => {
+                let kind = statement_kind(&data);
+                crate::monitoring::catch(&kind, None, || match self.run_data(&data, out) {
+                    Ok(()) => Ok(Ok(())),
+                    Err(Failure::Closed) => Ok(Err(Failure::Closed)),
+                    Err(Failure::Error(e)) => Err(e),
+                })
+                .map_err(Failure::Error)
+                .and_then(|r| r)
+            }
+        };
+        match printed {
+            Ok(()) => Ok(Flow::Continue),
+            Err(Failure::Closed) => Ok(Flow::Closed),
+            Err(Failure::Error(e)) => Err(e),
+        }
+    }
+
+    /// Ends the run: commits a single transaction, or rolls it back when
+    /// `ok` is false.
+    pub fn finish(&mut self, ok: bool) -> Result<()> {
+        match self.held.take() {
+            Some(work) if ok => work.commit(),
+            Some(work) => work.rollback(),
+            None => Ok(()),
+        }
+    }
+
+    fn run_data(&mut self, data: &Data, out: &mut Printer<impl Write>) -> Result<(), Failure> {
+        let claims = self.claims()?;
+        let department = Department::from_name(&claims.dept).ok_or_else(|| {
+            Error::auth(format!(
+                "unknown department `{}`; log in again",
+                claims.dept
+            ))
+        })?;
+        check_matrix(data, department)?;
+        let mut planned = planner::plan(data);
+        if planner::needs_password_hash(data) {
+            let password = self.initial_password()?;
+            if let Planned::One(plan) = &mut planned {
+                planner::fill_password_hash(plan, auth::hash_password(&password.0)?);
+            }
+            self.pending_password = Some(password);
+        }
+        if self.held.is_none() {
+            let work = self.database()?.begin(&claims.sub, &claims.dept)?;
+            self.held = Some(work);
+        }
+        let work = self.held.as_mut().expect("begun above");
+        let _ctrl_c = crate::cancel::Watch::new(work.client().cancel_token());
+        let result = execute(work.client(), data, &planned, department, out);
+        let reports = match result {
+            Ok(reports) => reports,
+            Err(e) => {
+                if !self.single_transaction {
+                    // Rolls back.
+                    self.held = None;
+                }
+                self.pending_password = None;
+                return Err(e);
+            }
+        };
+        if !self.single_transaction {
+            self.held.take().expect("begun above").commit()?;
+        }
+        if data_is_write(data) {
+            self.wrote = true;
+        }
+        // Only what was committed is reported (in a single transaction, at
+        // the latest the statement's own success).
+        for report in reports {
+            report.send(&claims);
+        }
+        if let Some((password, generated)) = self.pending_password.take()
+            && generated
+        {
+            out.message(&format!(
+                "initial password: {password}\n(shown once: hand it over privately)"
+            ))?;
+        }
+        out.flush().map_err(Failure::from)
+    }
+
+    /// The first password of a new collaborator: asked twice on a terminal,
+    /// generated in a script (a password never appears in a statement).
+    fn initial_password(&self) -> Result<(String, bool)> {
+        if self.interactive {
+            Ok((
+                prompt::read_new_password("password of the new collaborator")?,
+                false,
+            ))
+        } else {
+            Ok((auth::generate_password(), true))
+        }
+    }
+
+    fn run_meta(&mut self, meta: Meta, out: &mut Printer<impl Write>) -> Result<Flow> {
+        let said = |out: &mut Printer<_>, text: &str| match out.message(text) {
+            Ok(()) => Ok(Flow::Continue),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Flow::Closed),
+            Err(e) => Err(Error::internal(format!("cannot write: {e}"))),
+        };
+        match meta {
+            Meta::Quit => Ok(Flow::Quit),
+            Meta::Format(f) => {
+                self.format = f.name().parse()?;
+                out.set_format(self.format);
+                Ok(Flow::Continue)
+            }
+            Meta::Help(topic) => said(out, &crate::help::render(topic)),
+            Meta::Logout => {
+                auth::delete_token(&self.config.paths.state)?;
+                said(out, "logged out")
+            }
+            Meta::Whoami => {
+                let text = self.whoami()?;
+                said(out, &text)
+            }
+            Meta::Login(registration) => {
+                let registration = match registration {
+                    Some(r) => r,
+                    None if self.interactive => prompt::ask("registration number: ")?,
+                    None => return Err(Error::usage("login needs a registration number")),
+                };
+                if !self.interactive {
+                    return Err(Error::usage(
+                        "a password cannot be given in a script; log in first with \
+                         `oc12-shell login REGISTRATION --password-stdin`",
+                    ));
+                }
+                let password = prompt::read_password("password")?;
+                let text = self.login(&registration, &password)?;
+                said(out, &text)
+            }
+            Meta::Passwd(registration) => {
+                let text = self.passwd(registration.as_deref())?;
+                said(out, &text)
+            }
+        }
+    }
+
+    /// Checks a password and saves a new token; returns the greeting.
+    pub fn login(&mut self, registration: &str, password: &str) -> Result<String> {
+        let registration = registration.trim().to_ascii_lowercase();
+        let key = self.key()?;
+        let ttl = auth::parse_ttl(self.config.get(config::TOKEN_TTL).unwrap_or("8h"))?;
+        let failures = self.config.paths.state.join("failures");
+        let delay = auth::login_delay(&failures, &registration);
+        if delay > Duration::ZERO {
+            std::thread::sleep(delay);
+        }
+        let record = self.database()?.login_lookup(&registration)?;
+        let ok = auth::verify_password(password, record.as_ref().map(|r| r.hash.as_str()));
+        let Some(record) = record.filter(|_| ok) else {
+            let count = auth::failed_login(&failures, &registration);
+            crate::monitoring::failed_logins(&registration, count);
+            return Err(Error::auth(format!(
+                "wrong registration number or password for `{registration}`"
+            )));
+        };
+        auth::clear_failures(&failures, &registration);
+        let token = auth::issue(&key, &registration, &record.department, ttl)?;
+        auth::save_token(&self.config.paths.state, &token)?;
+        Ok(format!(
+            "logged in as {registration} ({})",
+            record.department
+        ))
+    }
+
+    fn whoami(&mut self) -> Result<String> {
+        let claims = self.claims()?;
+        let work = self.database()?.begin(&claims.sub, &claims.dept)?;
+        let mut work = work;
+        let row = work
+            .client()
+            .query_one(
+                "SELECT name FROM crm.collaborator WHERE id = $1",
+                &[&claims.sub],
+            )
+            .map_err(|e| map_error(&e))?;
+        work.commit()?;
+        let name: String = row.get(0);
+        let until = claims
+            .expires_at()
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M");
+        Ok(format!(
+            "{} {name} ({}), session until {until}",
+            claims.sub, claims.dept
+        ))
+    }
+
+    fn passwd(&mut self, registration: Option<&str>) -> Result<String> {
+        let claims = self.claims()?;
+        let target = registration.map_or_else(|| claims.sub.clone(), str::to_ascii_lowercase);
+        let own = target == claims.sub;
+        if !own && claims.dept != Department::Gestion.name() {
+            return Err(Error::permission(
+                "only gestion may reset another collaborator's password",
+            ));
+        }
+        let (password, generated) = if own {
+            if !self.interactive {
+                return Err(Error::usage(
+                    "changing your password needs a terminal: run `passwd` at the prompt",
+                ));
+            }
+            let current = prompt::read_password("current password")?;
+            let record = self.database()?.login_lookup(&claims.sub)?;
+            if !auth::verify_password(&current, record.as_ref().map(|r| r.hash.as_str())) {
+                return Err(Error::auth("the current password is wrong"));
+            }
+            (prompt::read_new_password("password")?, false)
+        } else if self.interactive {
+            (
+                prompt::read_new_password(&format!("password for {target}"))?,
+                false,
+            )
+        } else {
+            (auth::generate_password(), true)
+        };
+        let hash = auth::hash_password(&password)?;
+        let mut work = self.database()?.begin(&claims.sub, &claims.dept)?;
+        work.client()
+            .execute("SELECT crm.set_password($1, $2)", &[&target, &hash])
+            .map_err(|e| map_error(&e))?;
+        work.commit()?;
+        crate::monitoring::collaborator_changed(
+            &claims,
+            &target,
+            crate::monitoring::CollaboratorAction::Changed,
+            &["password"],
+        );
+        Ok(if generated {
+            format!("new password for {target}: {password}\n(shown once: hand it over privately)")
+        } else {
+            format!("password changed for {target}")
+        })
+    }
+}
+
+/// An error, or the reader going away mid-output.
+enum Failure {
+    Error(Error),
+    Closed,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::Closed
+        } else {
+            Failure::Error(Error::internal(format!("cannot write the output: {e}")))
+        }
+    }
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(e: postgres::Error) -> Failure {
+        Failure::Error(map_error(&e))
+    }
+}
+
+/// A monitoring event owed once the statement's transaction commits.
+enum Report {
+    Collaborator {
+        id: String,
+        action: crate::monitoring::CollaboratorAction,
+        fields: Vec<&'static str>,
+    },
+    Signed {
+        contract: String,
+        client: String,
+        total: rust_decimal::Decimal,
+        how: &'static str,
+    },
+}
+
+impl Report {
+    fn send(self, claims: &Claims) {
+        match self {
+            Report::Collaborator { id, action, fields } => {
+                crate::monitoring::collaborator_changed(claims, &id, action, &fields);
+            }
+            Report::Signed {
+                contract,
+                client,
+                total,
+                how,
+            } => crate::monitoring::contract_signed(claims, &contract, &client, &total, how),
+        }
+    }
+}
+
+/// `sign contract`, `list events`: the verb and entity, never values.
+fn statement_kind(data: &Data) -> String {
+    let (verb, entity) = match data {
+        Data::List(q) => ("list", q.entity),
+        Data::Count { entity, .. } => ("count", *entity),
+        Data::Show(t) => ("show", t.entity),
+        Data::Add { entity, .. } => ("add", *entity),
+        Data::Set { target, .. } => ("set", target.entity),
+        Data::Delete(t) => ("delete", t.entity),
+        Data::Sign(t) => ("sign", t.entity),
+        Data::Pay { target, .. } => ("pay", target.entity),
+        Data::History(t) => ("history", t.entity),
+    };
+    format!("{verb} {}", entity.name)
+}
+
+fn data_is_write(data: &Data) -> bool {
+    !matches!(
+        data,
+        Data::List(_) | Data::Count { .. } | Data::Show(_) | Data::History(_)
+    )
+}
+
+/// The matrix's answer, before anything runs: a refusal a person
+/// understands. PostgreSQL would refuse the same on its own.
+fn check_matrix(data: &Data, department: Department) -> Result<()> {
+    use crate::permissions::{Action, refusal};
+    let (action, entity, fields): (Action, &Entity, Vec<&catalog::Field>) = match data {
+        Data::Add { entity, values } => (
+            Action::Add,
+            entity,
+            values.iter().map(|a| a.field).collect(),
+        ),
+        Data::Set { target, values } => (
+            Action::Set,
+            target.entity,
+            values.iter().map(|a| a.field).collect(),
+        ),
+        Data::Delete(t) => (Action::Delete, t.entity, vec![]),
+        Data::Sign(t) | Data::Pay { target: t, .. } => (
+            Action::Set,
+            t.entity,
+            t.entity
+                .field(if matches!(data, Data::Sign(_)) {
+                    "status"
+                } else {
+                    "remain"
+                })
+                .into_iter()
+                .collect(),
+        ),
+        _ => return Ok(()),
+    };
+    match refusal(department, action, entity, &fields) {
+        Some(why) => Err(Error::permission(why)),
+        None => Ok(()),
+    }
+}
+
+type Client = postgres::Client;
+
+/// Runs one planned data statement inside the open transaction and prints
+/// its result; returns what monitoring must hear of once it commits.
+fn execute(
+    client: &mut Client,
+    data: &Data,
+    planned: &Planned,
+    department: Department,
+    out: &mut Printer<impl Write>,
+) -> Result<Vec<Report>, Failure> {
+    let plan = match planned {
+        Planned::Show(show) => {
+            let mut rows = fetch(client, &show.main)?;
+            let Some(record) = rows.pop() else {
+                let Data::Show(t) = data else {
+                    unreachable!("show plans come from show")
+                };
+                return Err(not_found(t).into());
+            };
+            let related = show
+                .related
+                .iter()
+                .map(|r| {
+                    Ok(output::Related {
+                        title: r.title,
+                        columns: &r.plan.columns,
+                        rows: fetch(client, &r.plan)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            out.show(&show.main.columns, &record, &related)?;
+            return Ok(vec![]);
+        }
+        Planned::One(plan) => plan,
+    };
+    match data {
+        Data::List(_) | Data::History(_) => {
+            stream(client, plan, out)?;
+            Ok(vec![])
+        }
+        Data::Count { .. } => {
+            let row = client
+                .query_one(&plan.sql, &params(plan))
+                .map_err(|e| map_error(&e))?;
+            out.count(row.get(0))?;
+            Ok(vec![])
+        }
+        Data::Add { entity, values } => {
+            let row = client
+                .query_one(&plan.sql, &params(plan))
+                .map_err(|e| write_error(&e, entity, values))?;
+            let id: String = row.get(0);
+            let mut reports = vec![];
+            if entity.name == "collaborator" {
+                reports.push(Report::Collaborator {
+                    id: id.clone(),
+                    action: crate::monitoring::CollaboratorAction::Created,
+                    fields: values.iter().map(|a| a.field.name).collect(),
+                });
+            }
+            if entity.name == "contract" && assigns(values, "status", "signed") {
+                reports.push(signed_report(client, &id, "add")?);
+            }
+            changed(
+                client,
+                out,
+                entity,
+                &id,
+                &format!("added {} {id}", entity.name),
+            )?;
+            Ok(reports)
+        }
+        Data::Set { target, values } => {
+            let signs = target.entity.name == "contract"
+                && assigns(values, "status", "signed")
+                && !is_signed(client, &target.id)?;
+            let rows = client
+                .query(&plan.sql, &params(plan))
+                .map_err(|e| write_error(&e, target.entity, values))?;
+            if rows.is_empty() {
+                return Err(investigate(client, target, department).into());
+            }
+            let mut reports = vec![];
+            if target.entity.name == "collaborator" {
+                reports.push(Report::Collaborator {
+                    id: target.id.clone(),
+                    action: crate::monitoring::CollaboratorAction::Changed,
+                    fields: values.iter().map(|a| a.field.name).collect(),
+                });
+            }
+            if signs {
+                reports.push(signed_report(client, &target.id, "set")?);
+            }
+            let fields: Vec<&str> = values.iter().map(|a| a.field.name).collect();
+            let text = format!(
+                "changed {} {} ({})",
+                target.entity.name,
+                target.id,
+                fields.join(", ")
+            );
+            changed(client, out, target.entity, &target.id, &text)?;
+            Ok(reports)
+        }
+        Data::Delete(target) => {
+            let rows = client
+                .query(&plan.sql, &params(plan))
+                .map_err(|e| write_error(&e, target.entity, &[]))?;
+            if rows.is_empty() {
+                return Err(investigate(client, target, department).into());
+            }
+            out.message(&format!("deleted {} {}", target.entity.name, target.id))?;
+            Ok(if target.entity.name == "collaborator" {
+                vec![Report::Collaborator {
+                    id: target.id.clone(),
+                    action: crate::monitoring::CollaboratorAction::Deleted,
+                    fields: vec![],
+                }]
+            } else {
+                vec![]
+            })
+        }
+        Data::Sign(target) => {
+            if is_signed(client, &target.id)? {
+                out.message(&format!("contract {} was already signed", target.id))?;
+                return Ok(vec![]);
+            }
+            let rows = client
+                .query(&plan.sql, &params(plan))
+                .map_err(|e| write_error(&e, target.entity, &[]))?;
+            if rows.is_empty() {
+                return Err(investigate(client, target, department).into());
+            }
+            let report = signed_report(client, &target.id, "sign")?;
+            changed(
+                client,
+                out,
+                target.entity,
+                &target.id,
+                &format!("signed contract {}", target.id),
+            )?;
+            Ok(vec![report])
+        }
+        Data::Pay { target, amount } => {
+            let rows = client
+                .query(&plan.sql, &params(plan))
+                .map_err(|e| write_error(&e, target.entity, &[]))?;
+            let Some(row) = rows.first() else {
+                let remain = client
+                    .query_opt(
+                        "SELECT remain FROM crm.contract WHERE id = $1",
+                        &[&target.id],
+                    )
+                    .map_err(|e| map_error(&e))?;
+                return Err(match remain {
+                    Some(r) if r.get::<_, rust_decimal::Decimal>(0) < *amount => {
+                        Error::invalid(format!(
+                            "cannot pay {}: only {} remains to pay on contract {}",
+                            output::money_plain(*amount),
+                            output::money_plain(r.get(0)),
+                            target.id
+                        ))
+                        .with_span(target.span)
+                    }
+                    _ => investigate(client, target, department),
+                }
+                .into());
+            };
+            let remain: rust_decimal::Decimal = row.get(0);
+            let text = format!(
+                "paid {} on contract {}; {} remains",
+                output::money_plain(*amount),
+                target.id,
+                output::money_plain(remain)
+            );
+            changed(client, out, target.entity, &target.id, &text)?;
+            Ok(vec![])
+        }
+        Data::Show(_) => unreachable!("planned as Planned::Show"),
+    }
+}
+
+fn params(plan: &Plan) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    plan.params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+/// Streams a result set to the printer row by row: constant memory however
+/// many rows (csv and json print as they come).
+fn stream(client: &mut Client, plan: &Plan, out: &mut Printer<impl Write>) -> Result<(), Failure> {
+    let mut rows = client
+        .query_raw(&plan.sql, plan.params.iter())
+        .map_err(|e| map_error(&e))?;
+    out.begin(&plan.columns)?;
+    let mut cells = Vec::with_capacity(plan.columns.len());
+    while let Some(row) = rows.next().map_err(|e| map_error(&e))? {
+        cells.clear();
+        for (i, column) in plan.columns.iter().enumerate() {
+            cells.push(output::cell(&row, i, column.ty)?);
+        }
+        out.row(&cells)?;
+    }
+    out.finish()?;
+    Ok(())
+}
+
+fn fetch(client: &mut Client, plan: &Plan) -> Result<Vec<Vec<Cell>>, Failure> {
+    let rows = client
+        .query(&plan.sql, &params(plan))
+        .map_err(|e| map_error(&e))?;
+    rows.iter()
+        .map(|row| {
+            plan.columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| output::cell(row, i, c.ty).map_err(Failure::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// Prints what a write changed: the message, and in json the record as it
+/// now is.
+fn changed(
+    client: &mut Client,
+    out: &mut Printer<impl Write>,
+    entity: &'static Entity,
+    id: &str,
+    text: &str,
+) -> Result<(), Failure> {
+    if out.format() != Format::Json {
+        out.message(text)?;
+        return Ok(());
+    }
+    let plan = record_plan(entity, id);
+    let mut rows = fetch(client, &plan)?;
+    let record = rows.pop();
+    out.changed(
+        text,
+        record.as_deref().map(|r| (plan.columns.as_slice(), r)),
+    )?;
+    Ok(())
+}
+
+/// The `list` plan of one record.
+fn record_plan(entity: &'static Entity, id: &str) -> Plan {
+    use crate::analyzer::{Cond, ListQuery, Operand};
+    let query = ListQuery {
+        entity,
+        filter: Some(Cond::Compare {
+            field: entity.id_field(),
+            op: ast::Op::Eq,
+            operand: Operand::Param(Param::Text(id.to_owned())),
+        }),
+        order: vec![],
+        limit: None,
+        offset: None,
+    };
+    match planner::plan(&Data::List(query)) {
+        Planned::One(plan) => plan,
+        Planned::Show(show) => show.main,
+    }
+}
+
+fn assigns(values: &[analyzer::Assigned], field: &str, value: &str) -> bool {
+    values.iter().any(|a| {
+        a.field.name == field
+            && matches!(&a.value, analyzer::Operand::Param(Param::Text(v)) if v == value)
+    })
+}
+
+fn is_signed(client: &mut Client, contract: &str) -> Result<bool, Failure> {
+    Ok(client
+        .query_opt(
+            "SELECT status = 'signed' FROM crm.contract WHERE id = $1",
+            &[&contract],
+        )
+        .map_err(|e| map_error(&e))?
+        .is_some_and(|r| r.get(0)))
+}
+
+fn signed_report(
+    client: &mut Client,
+    contract: &str,
+    how: &'static str,
+) -> Result<Report, Failure> {
+    let row = client
+        .query_one(
+            "SELECT client, total FROM crm.contract WHERE id = $1",
+            &[&contract],
+        )
+        .map_err(|e| map_error(&e))?;
+    Ok(Report::Signed {
+        contract: contract.to_owned(),
+        client: row.get(0),
+        total: row.get(1),
+        how,
+    })
+}
+
+fn not_found(target: &Target) -> Error {
+    Error::not_found(format!("no {} `{}`", target.entity.name, target.id)).with_span(target.span)
+}
+
+/// A write touched no row: either the record does not exist, or row-level
+/// security hid it from this role. Say which, and whose it is.
+fn investigate(client: &mut Client, target: &Target, department: Department) -> Error {
+    let owner_sql = match target.entity.name {
+        "client" => "SELECT commercial FROM crm.client WHERE id = $1",
+        "contract" => {
+            "SELECT cl.commercial FROM crm.contract t LEFT JOIN crm.client cl ON cl.id = t.client WHERE t.id = $1"
+        }
+        "event" => "SELECT support FROM crm.event WHERE id = $1",
+        _ => "SELECT NULL::text FROM crm.department WHERE false AND id = $1",
+    };
+    let exists = client.query_opt(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM crm.{} WHERE id = $1)",
+            target.entity.table
+        ),
+        &[&target.id],
+    );
+    match exists {
+        Ok(Some(r)) if !r.get::<_, bool>(0) => return not_found(target),
+        Err(e) => return map_error(&e),
+        _ => {}
+    }
+    let owner: Option<String> = client
+        .query_opt(owner_sql, &[&target.id])
+        .ok()
+        .flatten()
+        .and_then(|r| r.get(0));
+    let id = &target.id;
+    let why = match (target.entity.name, department, owner) {
+        ("client", _, Some(o)) => format!("client {id} belongs to {o}"),
+        ("client", _, None) => format!("client {id} has no commercial; only gestion may change it"),
+        ("contract", _, Some(o)) => format!("contract {id} is for a client of {o}"),
+        ("event", Department::Support, Some(o)) => format!("event {id} is supported by {o}"),
+        ("event", Department::Support, None) => {
+            format!("event {id} has no support yet; only gestion may change it")
+        }
+        _ => format!("{} {id} is not yours to change", target.entity.name),
+    };
+    Error::permission(why).with_span(target.span)
+}
+
+/// A refused write, with the field it is about pointed at when the
+/// database names it (constraints are named `<table>_<column>_<rule>`).
+fn write_error(e: &postgres::Error, entity: &Entity, values: &[analyzer::Assigned]) -> Failure {
+    let mut err = map_error(e);
+    let Some(db) = e.as_db_error() else {
+        return err.into();
+    };
+    let constraint = db.constraint().unwrap_or("");
+    let column = constraint
+        .strip_prefix(entity.table)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .map(|rest| rest.rsplit_once('_').map_or(rest, |(c, _)| c));
+    let field = column.and_then(|c| {
+        values.iter().find(|a| {
+            a.field.name == c
+                || matches!(a.field.source, catalog::Source::Column(col) if col == c)
+                || c.starts_with(a.field.name)
+        })
+    });
+    match db.code().code() {
+        "23514" | "23502"
+            if db.message().starts_with("new row for relation")
+                || db.message().starts_with("null value") =>
+        {
+            let name = field.map_or_else(
+                || column.unwrap_or("a field").to_owned(),
+                |a| a.field.name.to_owned(),
+            );
+            err.message = format!(
+                "`{name}` breaks the rule {constraint} of {} {}",
+                article(entity.name),
+                entity.name
+            );
+        }
+        "23503" if db.message().starts_with("insert or update") => {
+            err.kind = ErrorKind::NotFound;
+            err.message = db
+                .detail()
+                .and_then(missing_reference)
+                .unwrap_or_else(|| db.message().to_owned());
+        }
+        "23503" => {
+            err.message = format!(
+                "{} is still referred to by {}; delete or reassign those first",
+                entity.name,
+                db.table()
+                    .map_or("other records".to_owned(), |t| format!("{t}s"))
+            );
+            if let Some(d) = db.detail() {
+                err.message = format!("{} ({})", err.message, d.trim_end_matches('.'));
+            }
+        }
+        "23505" => {
+            err.message = db.detail().map_or_else(
+                || db.message().to_owned(),
+                |d| d.trim_end_matches('.').replace("Key ", ""),
+            );
+        }
+        _ => {}
+    }
+    if let Some(a) = field {
+        err.span = Some(a.span);
+    }
+    err.into()
+}
+
+/// `Key (client)=(nobody) is not present in table "client".` → `no client `nobody``.
+fn missing_reference(detail: &str) -> Option<String> {
+    let value = detail.split(")=(").nth(1)?.split(')').next()?;
+    let table = detail
+        .split("table \"")
+        .nth(1)?
+        .trim_end_matches(['.', '"']);
+    Some(format!("no {table} `{value}`"))
+}
+
+fn article(word: &str) -> &'static str {
+    match word.as_bytes().first() {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
+        _ => "a",
+    }
+}

@@ -1,0 +1,238 @@
+//! The three ways in: the interactive prompt, scripts (`-f`, stdin) and
+//! one-off statements (`-c`), all over one [`Session`].
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+
+use crate::cli::{Command, FormatArg, RunArgs};
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::{Format, Printer};
+use crate::repl::{self, ReadOutcome};
+use crate::script;
+use crate::session::{Flow, Session};
+use crate::{auth, prompt};
+
+/// `login`, `logout`, `whoami` as subcommands.
+pub fn run_command(config: &Config, command: Command) -> Result<i32> {
+    let mut session = Session::new(config.clone(), Format::Table, false, prompt::interactive());
+    let mut out = Printer::new(io::stdout(), Format::Table, false);
+    let text = match command {
+        Command::Login {
+            registration,
+            password_stdin,
+            print_token,
+        } => {
+            let registration = match registration {
+                Some(r) => r,
+                None if session.interactive => prompt::ask("registration number: ")?,
+                None => return Err(Error::usage("login needs a registration number")),
+            };
+            let password = if password_stdin {
+                prompt::password_from_stdin()?
+            } else {
+                prompt::read_password("password")?
+            };
+            let greeting = session.login(&registration, &password)?;
+            if print_token {
+                let token = auth::load_token(&session.config().paths.state, None)?;
+                println!("{token}");
+                return Ok(0);
+            }
+            greeting
+        }
+        Command::Logout => {
+            auth::delete_token(&config.paths.state)?;
+            "logged out".to_owned()
+        }
+        Command::Whoami => {
+            session.run_text("whoami", &mut out)?;
+            return Ok(0);
+        }
+        _ => unreachable!("handled by app"),
+    };
+    let _ = out.message(&text);
+    Ok(0)
+}
+
+/// The shell: statements from `-c`/`-f`, from piped standard input, or
+/// typed at the prompt.
+pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
+    let interactive_stdin = io::stdin().is_terminal();
+    let script = !args.commands.is_empty() || !args.files.is_empty() || !interactive_stdin;
+    let stdout_tty = io::stdout().is_terminal();
+    let color = stdout_tty && !args.no_color && !config.no_color();
+    let format = match args.format {
+        Some(FormatArg::Table) | None => Format::Table,
+        Some(FormatArg::Vertical) => Format::Vertical,
+        Some(FormatArg::Csv) => Format::Csv,
+        Some(FormatArg::Json) => Format::Json,
+    };
+    let mut session = Session::new(config.clone(), format, color, interactive_stdin && !script);
+    if !script {
+        return interactive(&mut session);
+    }
+    session.set_single_transaction(args.single_transaction);
+    let mut out = Printer::new(io::stdout().lock(), format, color);
+    let mut failure: Option<ErrorKind> = None;
+    let mut sources: Vec<(String, Box<dyn Iterator<Item = script::Item>>)> = Vec::new();
+    for c in &args.commands {
+        let units: Vec<script::Item> = script::Reader::new(c.as_bytes()).collect();
+        sources.push(("-c".to_owned(), Box::new(units.into_iter())));
+    }
+    let files = if args.commands.is_empty() && args.files.is_empty() {
+        vec!["-".to_owned()]
+    } else {
+        args.files.clone()
+    };
+    for f in &files {
+        let (name, reader): (String, Box<dyn BufRead>) = if f == "-" {
+            ("<stdin>".to_owned(), Box::new(BufReader::new(io::stdin())))
+        } else {
+            let file = File::open(f).map_err(|e| Error::usage(format!("cannot open {f}: {e}")))?;
+            (f.clone(), Box::new(BufReader::new(file)))
+        };
+        sources.push((name, Box::new(script::Reader::new(reader))));
+    }
+    for (name, units) in sources {
+        let echo = args.echo;
+        let outcome = run_units(
+            &mut session,
+            &mut out,
+            &name,
+            units,
+            echo,
+            args.continue_on_error,
+        )?;
+        match outcome {
+            Outcome::Done(None) => {}
+            Outcome::Done(Some(kind)) => {
+                failure.get_or_insert(kind);
+                if !args.continue_on_error {
+                    break;
+                }
+            }
+            Outcome::Stop => break,
+        }
+    }
+    let committed = session.finish(failure.is_none());
+    if let Err(e) = committed {
+        eprintln!("{}", e.render("", None));
+        failure.get_or_insert(e.kind);
+    }
+    if args.single_transaction && failure.is_some() {
+        eprintln!("nothing was applied: the whole script was rolled back");
+    }
+    Ok(failure.map_or(0, ErrorKind::exit_code))
+}
+
+enum Outcome {
+    /// The source ran to its end (or to the first error), with the kind of
+    /// its first error.
+    Done(Option<ErrorKind>),
+    /// `quit`, or the reader of our output went away.
+    Stop,
+}
+
+fn run_units(
+    session: &mut Session,
+    out: &mut Printer<impl Write>,
+    name: &str,
+    units: impl Iterator<Item = script::Item>,
+    echo: bool,
+    continue_on_error: bool,
+) -> Result<Outcome> {
+    let mut first: Option<ErrorKind> = None;
+    for item in units {
+        let (unit, result) = match item {
+            Ok(unit) => {
+                if echo && !unit.text.trim().is_empty() {
+                    let _ = out.message(&unit.text);
+                }
+                let result = session.run_text(&unit.text, out);
+                (unit, result)
+            }
+            Err((e, unit)) => (unit, Err(e)),
+        };
+        match result {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Quit | Flow::Closed) => return Ok(Outcome::Stop),
+            Err(e) => {
+                let origin = (name != "-c").then_some((name, unit.line));
+                eprintln!("{}", e.render(&unit.text, origin));
+                first.get_or_insert(e.kind);
+                // Auth and connection failures would fail every statement
+                // after them: stop at once even when told to go on.
+                if !continue_on_error || matches!(e.kind, ErrorKind::Auth | ErrorKind::Connection) {
+                    return Ok(Outcome::Done(first));
+                }
+            }
+        }
+    }
+    Ok(Outcome::Done(first))
+}
+
+/// The prompt: read, run, print, never die of an error.
+fn interactive(session: &mut Session) -> Result<i32> {
+    crate::cancel::install();
+    let history = session.config().paths.history_file();
+    let source = crate::completion::CatalogSource::new(session);
+    let ids = source.cache();
+    let helper = repl::ReplHelper::new(Box::new(source), session.color);
+    let mut editor = repl::editor(&history, helper)
+        .map_err(|e| Error::usage(format!("cannot start the line editor: {e}")))?;
+    banner(session);
+    let mut out = Printer::new(io::stdout(), session.format, session.color);
+    loop {
+        let prompt = match session.user() {
+            Some(user) => format!("{user}@{}> ", session.database_name()),
+            None => "oc12> ".to_owned(),
+        };
+        let buffer = match repl::read_statement(&mut editor, &prompt) {
+            Ok(ReadOutcome::Line(b)) => b,
+            Ok(ReadOutcome::Interrupted) => continue,
+            Ok(ReadOutcome::Eof) => break,
+            Err(e) => return Err(Error::usage(format!("cannot read the prompt: {e}"))),
+        };
+        let _ = repl::record(&mut editor, &history, &buffer);
+        for text in repl::statements(&buffer) {
+            let text = match crate::completion::ask_missing(session, &text) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("{}", e.render(&text, None));
+                    continue;
+                }
+            };
+            match session.run_text(&text, &mut out) {
+                Ok(Flow::Continue | Flow::Closed) => {}
+                Ok(Flow::Quit) => return Ok(0),
+                Err(e) => eprintln!("{}", e.render(&text, None)),
+            }
+            if session.wrote {
+                ids.clear();
+                session.wrote = false;
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn banner(session: &Session) {
+    let mut text = format!(
+        "oc12-shell {} — the CRM of Epic Events. `help` lists the statements; Tab completes; Ctrl-D quits.",
+        env!("CARGO_PKG_VERSION")
+    );
+    if session.config().database_url().is_none() {
+        text.push_str(
+            "\nThis is the local demo CRM. Demo accounts (password @pplepie94):\n\
+             \x20 commercial  aa123456789 Donald Duck (manager), ab123456789 Bill Boquet\n\
+             \x20 gestion     ac123456789 Daisy Duck (manager), ad123456789 Loulou Duck\n\
+             \x20 support     ae123456789 Louloute Duck, af123456789 Aliénor Vichum, ag123456789 Kate Hastroff",
+        );
+    }
+    if session.user().is_none() {
+        text.push_str("\nLog in with `login REGISTRATION`.");
+    }
+    println!("{text}");
+    let _ = io::stdout().flush();
+}
