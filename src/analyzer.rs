@@ -398,6 +398,10 @@ fn comparison(entity: &Entity, c: &ast::Comparison) -> Result<Cond, Error> {
         );
         return Err(invalid(c.op_span, message));
     }
+    if c.value.kind == ValueKind::None && !matches!(op, Op::Eq | Op::Ne) {
+        let message = "`none` only compares with `=` (has no value) and `!=` (has one)";
+        return Err(invalid(c.op_span.to(c.value.span), message));
+    }
     let ordering = matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
     if ordering && !field.ty.is_ordered() {
         let message = format!(
@@ -406,10 +410,6 @@ fn comparison(entity: &Entity, c: &ast::Comparison) -> Result<Cond, Error> {
             field.ty.describe()
         );
         return Err(invalid(c.op_span, message));
-    }
-    if c.value.kind == ValueKind::None && !matches!(op, Op::Eq | Op::Ne) {
-        let message = "`none` only compares with `=` (has no value) and `!=` (has one)";
-        return Err(invalid(c.op_span.to(c.value.span), message));
     }
     // `~` searches a fragment, so the value is any text, not a whole email.
     let operand = if op == Op::Contains {

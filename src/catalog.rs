@@ -945,13 +945,16 @@ pub const LIST_CLAUSES: &[&str] = &["where", "order by", "limit", "offset"];
 // ---------------------------------------------------------------------------
 // Suggestions.
 
-/// The closest candidate at edit distance < 3 (ignoring case), if any.
+/// The closest candidate at edit distance < 3 (ignoring case), if any. The
+/// distance must also be below the word's length, so that `a` does not
+/// suggest `id`: two edits of a one-letter word is a different word.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let word = word.to_lowercase();
+    let len = word.chars().count();
     candidates
         .into_iter()
         .map(|c| (levenshtein(&word, &c.to_lowercase()), c))
-        .filter(|&(d, _)| d < 3)
+        .filter(|&(d, _)| d < 3 && d < len)
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c.to_string())
 }

@@ -88,6 +88,13 @@ pub fn logical_lines(script: &str) -> Vec<(usize, &str)> {
     lines
 }
 
+/// `text` as a quoted value that reads back as exactly `text` (for a shell
+/// that builds a statement from what it prompted for). A newline cannot be
+/// typed in a statement, so it has no quoted form either.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
 fn check_nesting(tokens: &[Token]) -> Result<(), Error> {
     let mut depth = 0usize;
     for t in tokens {
