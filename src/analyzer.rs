@@ -128,6 +128,17 @@ pub enum Topic {
     General(&'static str, &'static str),
 }
 
+impl Topic {
+    /// The text `help TOPIC` prints.
+    pub fn text(&self) -> String {
+        match self {
+            Topic::Statement(help) => help.render(),
+            Topic::Entity(entity) => entity.help(),
+            Topic::General(_, text) => (*text).to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -152,10 +163,11 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
     use StatementKind as S;
     let data = match &statement.kind {
         S::List(list) => Data::List(list_query(list)?),
-        S::Count { entity, filter } => Data::Count {
-            entity: resolve_entity(entity)?,
-            filter: check_filter(resolve_entity(entity)?, filter.as_ref())?,
-        },
+        S::Count { entity, filter } => {
+            let entity = resolve_entity(entity)?;
+            let filter = check_filter(entity, filter.as_ref())?;
+            Data::Count { entity, filter }
+        }
         S::Show(t) => Data::Show(target(t)?),
         S::Add {
             entity,

@@ -724,3 +724,14 @@ fn quote_round_trips_through_the_parser() {
         );
     }
 }
+
+#[test]
+fn help_texts_come_from_the_catalogue() {
+    let help = |src: &str| match check(src).unwrap().pop() {
+        Some(Checked::Meta(analyzer::Meta::Help(Some(topic)))) => topic.text(),
+        other => panic!("{other:?}"),
+    };
+    assert!(help("help pay").starts_with("pay contract ID AMOUNT\n"));
+    assert!(help("help contract").contains("remain_amount_to_pay"));
+    assert!(help("help values").contains("04-06-2023"));
+}
