@@ -128,6 +128,17 @@ pub enum Topic {
     General(&'static str, &'static str),
 }
 
+impl Topic {
+    /// The text `help TOPIC` prints.
+    pub fn text(&self) -> String {
+        match self {
+            Topic::Statement(help) => help.render(),
+            Topic::Entity(entity) => entity.help(),
+            Topic::General(_, text) => (*text).to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -152,10 +163,11 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
     use StatementKind as S;
     let data = match &statement.kind {
         S::List(list) => Data::List(list_query(list)?),
-        S::Count { entity, filter } => Data::Count {
-            entity: resolve_entity(entity)?,
-            filter: check_filter(resolve_entity(entity)?, filter.as_ref())?,
-        },
+        S::Count { entity, filter } => {
+            let entity = resolve_entity(entity)?;
+            let filter = check_filter(entity, filter.as_ref())?;
+            Data::Count { entity, filter }
+        }
         S::Show(t) => Data::Show(target(t)?),
         S::Add {
             entity,
@@ -398,6 +410,10 @@ fn comparison(entity: &Entity, c: &ast::Comparison) -> Result<Cond, Error> {
         );
         return Err(invalid(c.op_span, message));
     }
+    if c.value.kind == ValueKind::None && !matches!(op, Op::Eq | Op::Ne) {
+        let message = "`none` only compares with `=` (has no value) and `!=` (has one)";
+        return Err(invalid(c.op_span.to(c.value.span), message));
+    }
     let ordering = matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
     if ordering && !field.ty.is_ordered() {
         let message = format!(
@@ -406,10 +422,6 @@ fn comparison(entity: &Entity, c: &ast::Comparison) -> Result<Cond, Error> {
             field.ty.describe()
         );
         return Err(invalid(c.op_span, message));
-    }
-    if c.value.kind == ValueKind::None && !matches!(op, Op::Eq | Op::Ne) {
-        let message = "`none` only compares with `=` (has no value) and `!=` (has one)";
-        return Err(invalid(c.op_span.to(c.value.span), message));
     }
     // `~` searches a fragment, so the value is any text, not a whole email.
     let operand = if op == Op::Contains {

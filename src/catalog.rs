@@ -165,10 +165,6 @@ impl Entity {
         let fields: &'static [Field] = self.fields;
         fields.iter().filter(|f| f.required)
     }
-
-    pub fn id_field(&self) -> &'static Field {
-        self.field("id").expect("every entity has an id")
-    }
 }
 
 impl Field {
@@ -943,15 +939,105 @@ pub fn help_topics() -> impl Iterator<Item = &'static str> {
 pub const LIST_CLAUSES: &[&str] = &["where", "order by", "limit", "offset"];
 
 // ---------------------------------------------------------------------------
+// Help texts, written from the data above.
+
+/// `help`: one line per statement, then where to read more.
+pub fn overview() -> String {
+    let width = STATEMENTS
+        .iter()
+        .map(|s| s.names.join("|").len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("statements:\n");
+    for s in STATEMENTS {
+        out += &format!("  {:width$}  {}\n", s.names.join("|"), s.summary);
+    }
+    let plurals: Vec<&str> = ENTITIES.iter().map(|e| e.plural).collect();
+    out += &format!("entities: {}\n", plurals.join(", "));
+    out += "help STATEMENT, help ENTITY, help filters, help values: more";
+    out
+}
+
+impl StatementHelp {
+    /// `help STATEMENT`: syntax, what it does, examples.
+    pub fn render(&self) -> String {
+        let mut out = format!("{}\n  {}\nexamples:", self.syntax, self.summary);
+        for e in self.examples {
+            out += &format!("\n  {e}");
+        }
+        out
+    }
+}
+
+fn departments(list: &[Department]) -> String {
+    if list.is_empty() {
+        return "nobody".into();
+    }
+    list.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+}
+
+impl Entity {
+    /// `help ENTITY`: its fields in display order, their types, who may
+    /// change them, and the seed's names for them.
+    pub fn help(&self) -> String {
+        let mut out = format!(
+            "{}: {}\n  add: {}; delete: {}\n",
+            self.plural,
+            self.description,
+            departments(self.add),
+            departments(self.delete)
+        );
+        let rows: Vec<[String; 4]> = self.fields.iter().map(Field::help_row).collect();
+        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (w0, w1, w2) = (width(0), width(1), width(2));
+        out += &format!(
+            "  {:w0$}  {:w1$}  {:w2$}  about\n",
+            "field", "type", "set by"
+        );
+        for [name, ty, who, about] in rows {
+            out += &format!("  {name:w0$}  {ty:w1$}  {who:w2$}  {about}\n");
+        }
+        out.pop();
+        out
+    }
+}
+
+impl Field {
+    fn help_row(&self) -> [String; 4] {
+        let mut ty = self.ty.describe();
+        if self.required {
+            ty += ", required";
+        } else if let Some(default) = self.default {
+            ty += &format!(", default {default}");
+        }
+        let who = if self.is_derived() {
+            "derived".to_string()
+        } else if self.set.is_empty() && !self.add.is_empty() {
+            format!("{} (on add)", departments(self.add))
+        } else {
+            departments(self.set)
+        };
+        let mut about = self.description.to_string();
+        if !self.aliases.is_empty() {
+            about += &format!(" [{}]", self.aliases.join(", "));
+        }
+        [self.name.to_string(), ty, who, about]
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Suggestions.
 
-/// The closest candidate at edit distance < 3 (ignoring case), if any.
+/// The closest candidate at edit distance < 3 (ignoring case), if any. The
+/// distance must also be below the word's length, so that `a` does not
+/// suggest `id`: two edits of a one-letter word is a different word.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let word = word.to_lowercase();
+    let len = word.chars().count();
     candidates
         .into_iter()
         .map(|c| (levenshtein(&word, &c.to_lowercase()), c))
-        .filter(|&(d, _)| d < 3)
+        .filter(|&(d, _)| d < 3 && d < len)
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c.to_string())
 }
@@ -1034,6 +1120,36 @@ mod tests {
         assert_eq!(suggest("xyz", entity_names()), None);
         assert_eq!(levenshtein("kitten", "sitting"), 3);
         assert_eq!(levenshtein("", "abc"), 3);
+    }
+
+    #[test]
+    fn help_lists_fields_types_and_who_sets_them() {
+        let help = entity("events").unwrap().help();
+        assert!(
+            help.starts_with("events: what Epic Events organises"),
+            "{help}"
+        );
+        assert!(help.contains("  support "), "{help}");
+        let support = help
+            .lines()
+            .find(|l| l.trim_start().starts_with("support"))
+            .unwrap();
+        assert!(
+            support.contains("collaborator id") && support.contains("gestion"),
+            "{support}"
+        );
+        let client = help
+            .lines()
+            .find(|l| l.trim_start().starts_with("client"))
+            .unwrap();
+        assert!(client.contains("derived"), "{client}");
+        assert!(overview().contains("pay "), "{}", overview());
+        assert!(
+            statement_help("exit")
+                .unwrap()
+                .render()
+                .starts_with("quit | exit")
+        );
     }
 
     #[test]

@@ -88,6 +88,13 @@ pub fn logical_lines(script: &str) -> Vec<(usize, &str)> {
     lines
 }
 
+/// `text` as a quoted value that reads back as exactly `text` (for a shell
+/// that builds a statement from what it prompted for). A newline cannot be
+/// typed in a statement, so it has no quoted form either.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
 fn check_nesting(tokens: &[Token]) -> Result<(), Error> {
     let mut depth = 0usize;
     for t in tokens {
@@ -324,18 +331,15 @@ fn list(input: Tokens<'_>) -> PResult<'_, StatementKind> {
     if filter.is_some() {
         more.extend(["and", "or"]);
     }
-    let clauses = [
-        ("where", filter.is_none()),
-        ("order by", order.is_none()),
-        ("limit", limit.is_none()),
-        ("offset", offset.is_none()),
+    // Only the clauses that may still follow: they come in this order.
+    let given = [
+        filter.is_some(),
+        order.is_some(),
+        limit.is_some(),
+        offset.is_some(),
     ];
-    // Only the clauses that may still follow (they come in this order).
-    let first_free = clauses
-        .iter()
-        .rposition(|(_, free)| !free)
-        .map_or(0, |i| i + 1);
-    more.extend(clauses[first_free..].iter().map(|(c, _)| *c));
+    let first_free = given.iter().rposition(|g| *g).map_or(0, |i| i + 1);
+    more.extend(&catalog::LIST_CLAUSES[first_free..]);
     let (input, ()) = end(input, &more)?;
     let list = List {
         entity,

@@ -12,7 +12,7 @@
 //!   add-collaborator plan ends with a `Param::Null` standing for the
 //!   password hash, which the executor fills with [`fill_password_hash`].
 
-use crate::analyzer::{Cond, Data, ListQuery, Operand, Target};
+use crate::analyzer::{Assigned, Cond, Data, ListQuery, Operand, Target};
 use crate::ast::Op;
 use crate::catalog::{Entity, Field, FieldType, Source, Writes};
 use crate::value::{Column, ColumnType, Param};
@@ -361,9 +361,9 @@ fn returning_id() -> Vec<Column> {
     vec![Column::new("id", ColumnType::Text)]
 }
 
-fn add(entity: &Entity, values: &[crate::analyzer::Assigned]) -> Plan {
+fn add(entity: &Entity, values: &[Assigned]) -> Plan {
     if entity.writes == Writes::CollaboratorFunctions {
-        return collaborator_call(entity, "add_collaborator", None, values);
+        return collaborator_call("add_collaborator", None, values);
     }
     let mut sql = Sql::default();
     let columns: Vec<&str> = values.iter().map(|a| column(a.field)).collect();
@@ -381,9 +381,9 @@ fn add(entity: &Entity, values: &[crate::analyzer::Assigned]) -> Plan {
     sql.finish(text, returning_id())
 }
 
-fn set(target: &Target, values: &[crate::analyzer::Assigned]) -> Plan {
+fn set(target: &Target, values: &[Assigned]) -> Plan {
     if target.entity.writes == Writes::CollaboratorFunctions {
-        return collaborator_call(target.entity, "set_collaborator", Some(target), values);
+        return collaborator_call("set_collaborator", Some(target), values);
     }
     let mut sql = Sql::default();
     let sets: Vec<String> = values
@@ -417,12 +417,7 @@ fn delete(target: &Target) -> Plan {
 /// `crm.set_collaborator(id, name, email, department, role)`: one argument
 /// per field in that order, NULL for a field not given (generated id,
 /// default role, or "keep" for set); add ends with the hash placeholder.
-fn collaborator_call(
-    entity: &Entity,
-    function: &str,
-    target: Option<&Target>,
-    values: &[crate::analyzer::Assigned],
-) -> Plan {
+fn collaborator_call(function: &str, target: Option<&Target>, values: &[Assigned]) -> Plan {
     let mut sql = Sql::default();
     let mut args = Vec::new();
     for name in ["id", "name", "email", "department", "role"] {
@@ -444,7 +439,6 @@ fn collaborator_call(
             vec![],
         )
     };
-    debug_assert_eq!(entity.writes, Writes::CollaboratorFunctions);
     sql.finish(text, columns)
 }
 
@@ -666,7 +660,7 @@ pub const REPRESENTATIVE: &[&str] = &[
     "show department support",
     "add collaborator name='Mickey Mouse' email=mickey@epic-events.example department=support",
     "add client name='Kevin Casey' email=kevin@startup.io phone='+678 123 456 78' company=CSLLC12345",
-    "add company name='Acme' siren=999222888 location=p22240",
+    "add company name='Acme' siren=999222896 location=p22240",
     "add location address='1 rue de la Paix' postcode=75002 city=Paris",
     "add contract client=mkc111 total=1200 remain=1200 status=unsigned",
     "add event title='Launch' contract=ff555 start='2024-06-04 13:00' end=2024-06-05T02:00 attendees=75",
@@ -676,7 +670,7 @@ pub const REPRESENTATIVE: &[&str] = &[
     "set location p22240 complement=none",
     "set contract kc555 total=999.99 status=canceled",
     "set event geg2021 support=af123456789 notes='Wedding starts at 3PM, upstairs.'",
-    "delete collaborator ag123456789",
+    "delete collaborator ad123456789",
     "delete event geg2021",
     "sign contract kc555",
     "pay contract ff555 20.99",
