@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use crate::ast::{self, Op, StatementKind, ValueKind};
 use crate::catalog::{self, Entity, Field, FieldType, StatementHelp, Writes};
 use crate::error::{Error, ErrorKind, Span};
+use crate::output::Format;
 use crate::value::Param;
 
 /// A statement that passed every check. Data statements become one SQL plan
@@ -135,25 +136,6 @@ impl Topic {
             Topic::Statement(help) => help.render(),
             Topic::Entity(entity) => entity.help(),
             Topic::General(_, text) => (*text).to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Vertical,
-    Csv,
-    Json,
-}
-
-impl Format {
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Vertical => "vertical",
-            Format::Csv => "csv",
-            Format::Json => "json",
         }
     }
 }
@@ -325,8 +307,7 @@ fn help_topic(name: &ast::Name) -> Result<Topic, Error> {
 }
 
 fn format(name: &ast::Name) -> Result<Format, Error> {
-    let formats = [Format::Table, Format::Vertical, Format::Csv, Format::Json];
-    formats
+    Format::ALL
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(&name.text))
         .ok_or_else(|| {

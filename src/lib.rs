@@ -13,7 +13,6 @@ pub mod config;
 pub mod database;
 pub mod db;
 pub mod error;
-pub mod help;
 pub mod highlight;
 pub mod init;
 pub mod lexer;

@@ -243,11 +243,11 @@ impl Session {
         match meta {
             Meta::Quit => Ok(Flow::Quit),
             Meta::Format(f) => {
-                self.format = f.name().parse()?;
+                self.format = f;
                 out.set_format(self.format);
                 Ok(Flow::Continue)
             }
-            Meta::Help(topic) => said(out, &crate::help::render(topic)),
+            Meta::Help(topic) => said(out, &topic.map_or_else(catalog::overview, |t| t.text())),
             Meta::Logout => {
                 auth::delete_token(&self.config.paths.state)?;
                 said(out, "logged out")
@@ -749,7 +749,7 @@ fn record_plan(entity: &'static Entity, id: &str) -> Plan {
     let query = ListQuery {
         entity,
         filter: Some(Cond::Compare {
-            field: entity.id_field(),
+            field: entity.field("id").expect("every entity has an id"),
             op: ast::Op::Eq,
             operand: Operand::Param(Param::Text(id.to_owned())),
         }),

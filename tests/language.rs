@@ -374,7 +374,8 @@ fn enum_values_ignore_case() {
 
 #[test]
 fn meta_statements_have_no_plan() {
-    use analyzer::{Format, Meta, Topic};
+    use analyzer::{Meta, Topic};
+    use oc12::output::Format;
     let meta = |src: &str| match check(src).unwrap().pop() {
         Some(Checked::Meta(m)) => m,
         other => panic!("{other:?}"),
