@@ -342,15 +342,21 @@ fn count(entity: &Entity, filter: Option<&Cond>) -> Plan {
 
 fn history(target: &Target) -> Plan {
     let mut sql = Sql::default();
+    // One line per change: when, who (registration and name), what, and
+    // each field as `old → new`, in field order of the jsonb keys.
     let text = format!(
-        "SELECT at::timestamp AS \"at\", actor AS \"actor\", op AS \"op\", changes::text AS \"changes\" \
-         FROM crm.audit WHERE tbl = {} AND record = {} ORDER BY at, pk",
+        "SELECT a.at::timestamp AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
+         (SELECT string_agg(format('%s: %s → %s', k, coalesce(v ->> 'old', 'none'), coalesce(v ->> 'new', 'none')), '; ' ORDER BY k) \
+          FROM jsonb_each(a.changes) AS e(k, v)) AS \"changes\" \
+         FROM crm.audit a LEFT JOIN crm.collaborator c ON c.id = a.actor \
+         WHERE a.tbl = {} AND a.record = {} ORDER BY a.at, a.pk",
         sql.bind(Param::Text(target.entity.name.into())),
         sql.bind(Param::Text(target.id.clone()))
     );
     let columns = vec![
         Column::new("at", ColumnType::DateTime),
-        Column::new("actor", ColumnType::Text),
+        Column::new("by", ColumnType::Text),
+        Column::new("name", ColumnType::Text),
         Column::new("op", ColumnType::Text),
         Column::new("changes", ColumnType::Text),
     ];

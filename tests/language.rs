@@ -555,8 +555,11 @@ plans! {
         => "UPDATE crm.contract SET remain = remain - $1::numeric WHERE id = $2::text AND remain >= $1::numeric RETURNING remain",
         [money("20.99"), text("ff555")],
     history_reads_the_audit: "history client mkc111"
-        => "SELECT at::timestamp AS \"at\", actor AS \"actor\", op AS \"op\", changes::text AS \"changes\" \
-            FROM crm.audit WHERE tbl = $1::text AND record = $2::text ORDER BY at, pk",
+        => "SELECT a.at::timestamp AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
+            (SELECT string_agg(format('%s: %s → %s', k, coalesce(v ->> 'old', 'none'), coalesce(v ->> 'new', 'none')), '; ' ORDER BY k) \
+            FROM jsonb_each(a.changes) AS e(k, v)) AS \"changes\" \
+            FROM crm.audit a LEFT JOIN crm.collaborator c ON c.id = a.actor \
+            WHERE a.tbl = $1::text AND a.record = $2::text ORDER BY a.at, a.pk",
         [text("client"), text("mkc111")],
     add_collaborator_calls_the_function: "add collaborator name='Mickey Mouse' email=m@epic-events.example department=support"
         => "SELECT crm.add_collaborator($1::text, $2::text, $3::text, $4::text, $5::text, $6::text) AS \"id\"",
