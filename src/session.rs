@@ -64,6 +64,10 @@ impl Session {
         &self.config
     }
 
+    pub fn single_transaction(&self) -> bool {
+        self.single_transaction
+    }
+
     /// Makes the whole run one transaction, committed by [`Session::finish`].
     pub fn set_single_transaction(&mut self, on: bool) {
         self.single_transaction = on;

@@ -157,13 +157,22 @@ fn run_units(
         match result {
             Ok(Flow::Continue) => {}
             Ok(Flow::Quit | Flow::Closed) => return Ok(Outcome::Stop),
-            Err(e) => {
+            Err(mut e) => {
+                // Inside a statement, what the command line calls a usage
+                // error is the statement's own fault.
+                if e.kind == ErrorKind::Usage {
+                    e.kind = ErrorKind::Invalid;
+                }
                 let origin = (name != "-c").then_some((name, unit.line));
                 eprintln!("{}", e.render(&unit.text, origin));
                 first.get_or_insert(e.kind);
                 // Auth and connection failures would fail every statement
-                // after them: stop at once even when told to go on.
-                if !continue_on_error || matches!(e.kind, ErrorKind::Auth | ErrorKind::Connection) {
+                // after them, as would anything inside a single transaction,
+                // which is now aborted: stop at once even when told to go on.
+                if !continue_on_error
+                    || session.single_transaction()
+                    || matches!(e.kind, ErrorKind::Auth | ErrorKind::Connection)
+                {
                     return Ok(Outcome::Done(first));
                 }
             }
