@@ -176,7 +176,7 @@ pub fn map_error(e: &postgres::Error) -> Error {
         c if c.starts_with("28") => ErrorKind::Auth,
         "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
         c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,
-        "57014" => ErrorKind::Internal,
+        "57014" => ErrorKind::Canceled,
         c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
             ErrorKind::Connection
         }
@@ -196,7 +196,7 @@ pub fn map_error(e: &postgres::Error) -> Error {
         text.push_str(&format!(" ({detail})"));
     }
     if *code == SqlState::QUERY_CANCELED {
-        text = "canceled".to_owned();
+        text = "the statement was canceled; nothing was changed".to_owned();
     }
     Error::new(kind, text)
 }

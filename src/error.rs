@@ -48,6 +48,8 @@ pub enum ErrorKind {
     Connection,
     /// Bad command-line usage.
     Usage,
+    /// The user stopped a running statement (Ctrl-C): nothing was changed.
+    Canceled,
     /// A bug.
     Internal,
 }
@@ -64,6 +66,7 @@ impl ErrorKind {
             ErrorKind::Auth => "auth",
             ErrorKind::Connection => "connection",
             ErrorKind::Usage => "usage",
+            ErrorKind::Canceled => "canceled",
             ErrorKind::Internal => "internal",
         }
     }
