@@ -576,7 +576,7 @@ static RELATED: &[RelatedQuery] = &[
     },
     RelatedQuery {
         entity: "contract",
-        title: "client",
+        title: "contact",
         sql: "SELECT cl.name AS \"client\", cl.email AS \"email\", cl.phone AS \"phone\", co.name AS \"commercial\" \
               FROM crm.contract c JOIN crm.client cl ON cl.id = c.client \
               LEFT JOIN crm.collaborator co ON co.id = cl.commercial WHERE c.id = $1::text",
@@ -628,7 +628,7 @@ static RELATED: &[RelatedQuery] = &[
     },
     RelatedQuery {
         entity: "department",
-        title: "members",
+        title: "collaborators",
         sql: "SELECT m.id AS \"id\", m.name AS \"name\", m.role AS \"role\" \
               FROM crm.collaborator m WHERE m.department = $1::text ORDER BY m.id",
         columns: &[
