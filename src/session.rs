@@ -552,7 +552,7 @@ fn execute(
         Data::Add { entity, values } => {
             let row = client
                 .query_one(&plan.sql, &params(plan))
-                .map_err(|e| write_error(&e, entity, values))?;
+                .map_err(|e| write_error(&e, entity, None, values))?;
             let id: String = row.get(0);
             let mut reports = vec![];
             if entity.name == "collaborator" {
@@ -580,7 +580,7 @@ fn execute(
                 && !is_signed(client, &target.id)?;
             let rows = client
                 .query(&plan.sql, &params(plan))
-                .map_err(|e| write_error(&e, target.entity, values))?;
+                .map_err(|e| write_error(&e, target.entity, Some(&target.id), values))?;
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
@@ -608,7 +608,7 @@ fn execute(
         Data::Delete(target) => {
             let rows = client
                 .query(&plan.sql, &params(plan))
-                .map_err(|e| write_error(&e, target.entity, &[]))?;
+                .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
@@ -630,7 +630,7 @@ fn execute(
             }
             let rows = client
                 .query(&plan.sql, &params(plan))
-                .map_err(|e| write_error(&e, target.entity, &[]))?;
+                .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
@@ -647,7 +647,7 @@ fn execute(
         Data::Pay { target, amount } => {
             let rows = client
                 .query(&plan.sql, &params(plan))
-                .map_err(|e| write_error(&e, target.entity, &[]))?;
+                .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
             let Some(row) = rows.first() else {
                 let remain = client
                     .query_opt(
@@ -851,7 +851,12 @@ fn investigate(client: &mut Client, target: &Target, department: Department) -> 
 
 /// A refused write, with the field it is about pointed at when the
 /// database names it (constraints are named `<table>_<column>_<rule>`).
-fn write_error(e: &postgres::Error, entity: &Entity, values: &[analyzer::Assigned]) -> Failure {
+fn write_error(
+    e: &postgres::Error,
+    entity: &Entity,
+    record: Option<&str>,
+    values: &[analyzer::Assigned],
+) -> Failure {
     let mut err = map_error(e);
     let Some(db) = e.as_db_error() else {
         return err.into();
@@ -890,16 +895,20 @@ fn write_error(e: &postgres::Error, entity: &Entity, values: &[analyzer::Assigne
                 .and_then(missing_reference)
                 .unwrap_or_else(|| db.message().to_owned());
         }
-        "23503" => {
-            err.message = format!(
-                "{} is still referred to by {}; delete or reassign those first",
-                entity.name,
-                db.table()
-                    .map_or("other records".to_owned(), |t| format!("{t}s"))
-            );
-            if let Some(d) = db.detail() {
-                err.message = format!("{} ({})", err.message, d.trim_end_matches('.'));
-            }
+        "23503" if db.message().starts_with("update or delete") => {
+            let referrers = db
+                .table()
+                .map_or("other records".to_owned(), |t| format!("{t}s"));
+            err.message = match record {
+                Some(id) => format!(
+                    "{} {id} is still referred to by {referrers}; delete or reassign them first",
+                    entity.name
+                ),
+                None => format!(
+                    "{} is still referred to by {referrers}; delete or reassign them first",
+                    entity.name
+                ),
+            };
         }
         "23505" => {
             err.message = db.detail().map_or_else(
