@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod init;
 pub mod local;
+pub mod monitoring;
 pub mod output;
 pub mod permissions;
 pub mod script;
