@@ -149,3 +149,65 @@ fn exit_is_bounded_when_sentry_never_answers() {
     assert_exit_is_bounded(&format!("http://public@127.0.0.1:{port}/1"));
     drop(listener);
 }
+
+/// Not a test on its own: run by [`a_panic_outside_a_statement_is_reported_and_printed_once`],
+/// it starts monitoring like the shell and panics outside any `catch`.
+#[test]
+fn helper_panics() {
+    let Ok(home) = std::env::var(HELPER_HOME) else {
+        return;
+    };
+    let _guard = monitoring::init(&config(Path::new(&home), None));
+    let inside = monitoring::catch("list clients", None, || -> Result<(), Error> {
+        panic!("caught inside a statement")
+    });
+    assert!(inside.is_err());
+    panic!("crash outside any statement");
+}
+
+#[test]
+fn a_panic_outside_a_statement_is_reported_and_printed_once() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "helper_panics",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(HELPER_HOME, home.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The caught panic is the statement's error, not a printed panic.
+    assert!(!stderr.contains("caught inside a statement"), "{stderr}");
+    assert_eq!(
+        stderr.matches("crash outside any statement").count(),
+        1,
+        "{stderr}"
+    );
+
+    let text = std::fs::read_to_string(home.path().join("events.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["level"], "error");
+    assert_eq!(events[0]["tags"]["statement"], "list clients");
+    assert_eq!(
+        events[0]["exception"]["values"][0]["mechanism"]["handled"],
+        true
+    );
+    assert_eq!(events[1]["level"], "fatal");
+    assert_eq!(events[1]["tags"]["statement"], "none");
+    assert_eq!(
+        events[1]["exception"]["values"][0]["value"],
+        "crash outside any statement"
+    );
+    assert_eq!(
+        events[1]["exception"]["values"][0]["mechanism"]["handled"],
+        false
+    );
+}
