@@ -1,0 +1,557 @@
+//! Monitoring (MONITORING.md): unexpected errors, panics, collaborator
+//! changes, signed contracts and repeated failed logins, reported through
+//! the `sentry` crate.
+//!
+//! With `SENTRY_DSN` the events go to Sentry over HTTPS (ureq + rustls).
+//! Without it they go, the very same events, through [`JsonLinesTransport`]
+//! to `$OC12_HOME/events.jsonl`, one JSON object per line.
+//!
+//! Every event is built here with its level, its tags `department`, `user`
+//! and `statement`, the user id and the release set on the event itself:
+//! nothing is kept in a scope that could leak into the next statement.
+//! A `before_send` scrubber then redacts anything that looks like a
+//! password hash, a token or the secret key, wherever it is in the event.
+//!
+//! The executor calls the event functions only after the statement's
+//! transaction has committed.
+
+mod jsonl;
+mod scrub;
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use sentry::protocol::{Event, Exception, Level, Mechanism, Stacktrace, User, Value};
+use sentry::transports::UreqHttpTransportOptions;
+use sentry::types::Dsn;
+use sentry::{ClientOptions, Envelope, Transport, TransportFactory, TransportOptions};
+
+use crate::auth::Claims;
+use crate::config::{Config, SENTRY_DSN};
+use crate::error::Error;
+
+pub use jsonl::JsonLinesTransport;
+pub use scrub::{REDACTED, redact};
+
+/// The release every event carries.
+pub const RELEASE: &str = concat!("oc12-shell@", env!("CARGO_PKG_VERSION"));
+
+/// The longest the shell waits for pending events when it exits.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Failed logins for one registration number are reported at this count,
+/// then each time the count doubles (5, 10, 20, 40, ...): an operator
+/// learns that it goes on without one event per attempt.
+pub const FAILED_LOGINS_REPORTED_FROM: u32 = 5;
+
+/// The DSN given to the client when events go to the file: the client sends
+/// nothing without one, but [`JsonLinesTransport`] never uses it.
+const OFFLINE_DSN: &str = "https://offline@localhost/0";
+
+/// Tag values when nobody is logged in or nothing is running.
+const UNKNOWN: &str = "unknown";
+const NO_STATEMENT: &str = "none";
+
+/// Keeps monitoring running; dropping it sends what is pending, waiting at
+/// most [`SHUTDOWN_TIMEOUT`], so an unreachable network never hangs the
+/// shell on exit.
+#[must_use = "dropping the guard stops monitoring"]
+pub struct Guard {
+    client: Option<sentry::ClientInitGuard>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            client.close(Some(SHUTDOWN_TIMEOUT));
+        }
+    }
+}
+
+/// Starts monitoring for the process and installs the panic hook.
+///
+/// A `SENTRY_DSN` that does not parse is reported on stderr and events go
+/// to the file instead.
+pub fn init(config: &Config) -> Guard {
+    install_panic_hook();
+    if let Some(dsn) = config.get(SENTRY_DSN)
+        && dsn.parse::<Dsn>().is_err()
+    {
+        eprintln!(
+            "warning: SENTRY_DSN is not a valid Sentry DSN; monitoring events go to {}",
+            config.paths.events_file().display()
+        );
+    }
+    Guard {
+        client: Some(sentry::init(client_options(config))),
+    }
+}
+
+/// The client options [`init`] uses: the transport chosen by the
+/// configuration, the release, no personal data, the scrubber. Public so
+/// that tests can build a client the same way.
+pub fn client_options(config: &Config) -> ClientOptions {
+    let secret_key = config.secret_key().map(str::to_owned);
+    let mut options = ClientOptions::new()
+        .release(RELEASE)
+        .send_default_pii(false)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+        .max_breadcrumbs(0)
+        // Chosen here rather than by the crate: its panic integration would
+        // print and report a panic that `catch` turns into an error.
+        .default_integrations(false)
+        .before_send(move |event| scrub::event(event, secret_key.as_deref()));
+    options.server_name = None;
+    options.integrations = vec![
+        Arc::new(sentry::integrations::contexts::ContextIntegration::new()),
+        Arc::new(sentry::integrations::backtrace::ProcessStacktraceIntegration),
+    ];
+    match config.get(SENTRY_DSN).and_then(|d| d.parse::<Dsn>().ok()) {
+        Some(dsn) => {
+            options.dsn = Some(dsn);
+            options.transport = Some(Arc::new(SentryTransportFactory));
+        }
+        None => {
+            options.dsn = OFFLINE_DSN.parse().ok();
+            options.transport = Some(Arc::new(Arc::new(JsonLinesTransport::new(
+                config.paths.events_file(),
+            ))));
+        }
+    }
+    options
+}
+
+/// The Sentry HTTP transport of the `ureq` feature (rustls for TLS), in a
+/// wrapper that never waits past the shutdown timeout.
+struct SentryTransportFactory;
+
+impl TransportFactory for SentryTransportFactory {
+    fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
+        let http = UreqHttpTransportOptions::from(options).build();
+        Arc::new(Bounded {
+            inner: Mutex::new(Some(Arc::new(http))),
+        })
+    }
+}
+
+/// The ureq transport sends from a thread of its own, and dropping it joins
+/// that thread: with a request stuck on an unreachable network, that join
+/// would outlast any timeout. This wrapper flushes with the timeout, then
+/// lets a detached thread do the dropping; the process may exit before.
+struct Bounded {
+    inner: Mutex<Option<Arc<dyn Transport>>>,
+}
+
+impl Bounded {
+    fn inner(&self) -> Option<Arc<dyn Transport>> {
+        self.inner.lock().ok().and_then(|t| t.clone())
+    }
+}
+
+impl Transport for Bounded {
+    fn send_envelope(&self, envelope: Envelope) {
+        if let Some(t) = self.inner() {
+            t.send_envelope(envelope);
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        self.inner().is_none_or(|t| t.flush(timeout))
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        let Some(inner) = self.inner.lock().ok().and_then(|mut t| t.take()) else {
+            return true;
+        };
+        let done = inner.flush(timeout);
+        let _ = std::thread::Builder::new()
+            .name("sentry-shutdown".into())
+            .spawn(move || drop(inner));
+        done
+    }
+}
+
+impl Drop for Bounded {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.get_mut().ok().and_then(Option::take) {
+            let _ = std::thread::Builder::new()
+                .name("sentry-shutdown".into())
+                .spawn(move || drop(inner));
+        }
+    }
+}
+
+/// What happened to a collaborator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollaboratorAction {
+    Created,
+    Changed,
+    Deleted,
+}
+
+impl CollaboratorAction {
+    /// The statement verb.
+    pub const fn verb(self) -> &'static str {
+        match self {
+            CollaboratorAction::Created => "add",
+            CollaboratorAction::Changed => "set",
+            CollaboratorAction::Deleted => "delete",
+        }
+    }
+
+    pub const fn past(self) -> &'static str {
+        match self {
+            CollaboratorAction::Created => "created",
+            CollaboratorAction::Changed => "changed",
+            CollaboratorAction::Deleted => "deleted",
+        }
+    }
+}
+
+/// A collaborator was created, changed or deleted (info). `fields` are
+/// field names only; `password` among them is reported as
+/// `password changed`, never with a value.
+pub fn collaborator_changed(
+    actor: &Claims,
+    collaborator: &str,
+    action: CollaboratorAction,
+    fields: &[&str],
+) {
+    let collaborator = tag_value(collaborator);
+    let names: Vec<String> = fields.iter().map(|f| tag_value(f)).collect();
+    let others: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != "password")
+        .collect();
+    let password = names.iter().any(|f| f == "password");
+    let mut message = format!(
+        "collaborator {collaborator} {} by {}",
+        action.past(),
+        tag_value(&actor.sub)
+    );
+    let mut details = Vec::new();
+    if !others.is_empty() {
+        details.push(others.join(", "));
+    }
+    if password {
+        details.push("password changed".to_owned());
+    }
+    if !details.is_empty() {
+        message.push_str(": ");
+        message.push_str(&details.join("; "));
+    }
+    let statement = format!("{} collaborator", action.verb());
+    let mut event = base_event(Level::Info, &statement, Some(actor), message);
+    event
+        .extra
+        .insert("collaborator".into(), Value::from(collaborator));
+    event
+        .extra
+        .insert("action".into(), Value::from(action.past()));
+    event.extra.insert("fields".into(), Value::from(others));
+    event
+        .extra
+        .insert("password_changed".into(), Value::from(password));
+    sentry::capture_event(event);
+}
+
+/// A contract became signed (info): by `sign`, by `set ... status=signed`
+/// or by `add contract ... status=signed` (`how` is that verb).
+pub fn contract_signed(actor: &Claims, contract: &str, client: &str, total: &Decimal, how: &str) {
+    let contract = tag_value(contract);
+    let client = tag_value(client);
+    let total = format!("{total:.2}");
+    let statement = statement_kind(&format!("{how} contract"));
+    let message = format!(
+        "contract {contract} signed by {} (client {client}, total {total})",
+        tag_value(&actor.sub)
+    );
+    let mut event = base_event(Level::Info, &statement, Some(actor), message);
+    event.extra.insert("contract".into(), Value::from(contract));
+    event.extra.insert("client".into(), Value::from(client));
+    event.extra.insert("total".into(), Value::from(total));
+    sentry::capture_event(event);
+}
+
+/// Whether the `count`-th consecutive failed login is reported: at 5, then
+/// each time the count doubles.
+pub fn failed_logins_reported_at(count: u32) -> bool {
+    count >= FAILED_LOGINS_REPORTED_FROM
+        && count.is_multiple_of(FAILED_LOGINS_REPORTED_FROM)
+        && (count / FAILED_LOGINS_REPORTED_FROM).is_power_of_two()
+}
+
+/// The login code calls this after every wrong password with the count of
+/// consecutive failures for `registration`; a warning is reported when
+/// [`failed_logins_reported_at`] says so.
+pub fn failed_logins(registration: &str, count: u32) {
+    if !failed_logins_reported_at(count) {
+        return;
+    }
+    let registration = tag_value(registration);
+    let message = format!("{count} failed logins for {registration}");
+    let mut event = base_event(Level::Warning, "login", None, message);
+    event.tags.insert("user".into(), registration.clone());
+    event.user = Some(User {
+        id: Some(registration.clone()),
+        ..Default::default()
+    });
+    event
+        .extra
+        .insert("registration".into(), Value::from(registration));
+    event.extra.insert("count".into(), Value::from(count));
+    sentry::capture_event(event);
+}
+
+/// An unexpected error (error level): an `internal` error, a database error
+/// the shell did not expect. `statement` is the kind of statement (`list
+/// contracts`): only its first two words, when they are plain words, are
+/// kept, so its values never reach the event. Quoted text in the message is
+/// replaced by `'…'` for the same reason.
+pub fn unexpected(error: &Error, statement: Option<&str>, actor: Option<&Claims>) {
+    let statement = statement.map_or_else(|| NO_STATEMENT.to_owned(), statement_kind);
+    let message = strip_values(&error.message);
+    let mut event = base_event(
+        Level::Error,
+        &statement,
+        actor,
+        format!("{}: {message}", error.kind),
+    );
+    event.exception = vec![Exception {
+        ty: error.kind.name().into(),
+        value: Some(message),
+        stacktrace: sentry::integrations::backtrace::current_stacktrace(),
+        mechanism: Some(Mechanism {
+            ty: "oc12".into(),
+            handled: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]
+    .into();
+    event
+        .extra
+        .insert("kind".into(), Value::from(error.kind.name()));
+    sentry::capture_event(event);
+}
+
+/// Runs one statement, turning a panic into an `internal` error (reported
+/// as an error event with the panic's message, place and stack trace) so
+/// that the interactive shell keeps running. Nothing is printed for the
+/// panic itself: the caller prints the returned error.
+///
+/// Errors returned by `f` are passed through unreported: the executor
+/// reports the unexpected ones with [`unexpected`].
+pub fn catch<T>(
+    statement_kind: &str,
+    actor: Option<&Claims>,
+    f: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    install_panic_hook();
+    CATCHING.with(|c| c.set(c.get() + 1));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(c.get() - 1));
+    match outcome {
+        Ok(result) => result,
+        Err(payload) => {
+            let caught = CAUGHT
+                .with(|c| c.borrow_mut().take())
+                .unwrap_or_else(|| Caught {
+                    message: payload_message(payload.as_ref()),
+                    location: None,
+                    stacktrace: None,
+                });
+            let statement = self::statement_kind(statement_kind);
+            capture_panic(&caught, &statement, actor, Level::Error, true);
+            let place = caught
+                .location
+                .as_deref()
+                .map_or_else(String::new, |l| format!(" at {l}"));
+            Err(Error::internal(format!(
+                "the shell failed on this statement ({}{place}); this is a bug; it was reported",
+                strip_values(&caught.message)
+            )))
+        }
+    }
+}
+
+/// Installs, once, the panic hook: a panic inside [`catch`] is recorded for
+/// `catch` to report, and not printed; any other panic is reported (fatal)
+/// and flushed, then handed to the previous hook, which prints it as usual.
+pub fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let caught = Caught::from_hook(info);
+            if CATCHING.with(Cell::get) > 0 {
+                CAUGHT.with(|c| *c.borrow_mut() = Some(caught));
+                return;
+            }
+            capture_panic(&caught, NO_STATEMENT, None, Level::Fatal, false);
+            if let Some(client) = sentry::Hub::current().client() {
+                client.flush(Some(SHUTDOWN_TIMEOUT));
+            }
+            previous(info);
+        }));
+    });
+}
+
+thread_local! {
+    /// How many [`catch`] calls are running on this thread.
+    static CATCHING: Cell<u32> = const { Cell::new(0) };
+    /// The panic the hook saw inside [`catch`], for `catch` to report.
+    static CAUGHT: RefCell<Option<Caught>> = const { RefCell::new(None) };
+}
+
+/// A panic, as seen by the hook (where the stack is still the panic's).
+struct Caught {
+    message: String,
+    location: Option<String>,
+    stacktrace: Option<Stacktrace>,
+}
+
+impl Caught {
+    fn from_hook(info: &PanicHookInfo<'_>) -> Caught {
+        Caught {
+            message: payload_message(info.payload()),
+            location: info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+            stacktrace: sentry::integrations::backtrace::current_stacktrace(),
+        }
+    }
+}
+
+fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "Box<dyn Any>".to_owned())
+}
+
+fn capture_panic(
+    caught: &Caught,
+    statement: &str,
+    actor: Option<&Claims>,
+    level: Level,
+    handled: bool,
+) {
+    let message = strip_values(&caught.message);
+    let mut event = base_event(level, statement, actor, format!("panic: {message}"));
+    event.exception = vec![Exception {
+        ty: "panic".into(),
+        value: Some(message),
+        stacktrace: caught.stacktrace.clone(),
+        mechanism: Some(Mechanism {
+            ty: "panic".into(),
+            handled: Some(handled),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]
+    .into();
+    if let Some(location) = &caught.location {
+        event
+            .extra
+            .insert("location".into(), Value::from(location.as_str()));
+    }
+    sentry::capture_event(event);
+}
+
+/// An event with the level, message, release, user and the three tags every
+/// event carries.
+fn base_event(
+    level: Level,
+    statement: &str,
+    actor: Option<&Claims>,
+    message: String,
+) -> Event<'static> {
+    let (user, department) = actor.map_or_else(
+        || (UNKNOWN.to_owned(), UNKNOWN.to_owned()),
+        |a| (tag_value(&a.sub), tag_value(&a.dept)),
+    );
+    let mut tags = BTreeMap::new();
+    tags.insert("department".to_owned(), department);
+    tags.insert("user".to_owned(), user.clone());
+    tags.insert("statement".to_owned(), statement.to_owned());
+    Event {
+        level,
+        message: Some(message),
+        release: Some(Cow::Borrowed(RELEASE)),
+        logger: Some("oc12-shell".into()),
+        user: actor.map(|_| User {
+            id: Some(user),
+            ..Default::default()
+        }),
+        tags,
+        ..Default::default()
+    }
+}
+
+/// The verb and entity of a statement: its first two words, each kept only
+/// if it is a plain lowercase word. `"sign contract kc555"` gives
+/// `"sign contract"`; a value in their place gives `"?"`.
+pub fn statement_kind(statement: &str) -> String {
+    let words: Vec<&str> = statement
+        .split_whitespace()
+        .take(2)
+        .map(|w| {
+            let plain = w.len() <= 32
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+            if plain { w } else { "?" }
+        })
+        .collect();
+    if words.is_empty() {
+        NO_STATEMENT.to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// A value fit for a tag: one line, at most 64 characters, no secrets.
+fn tag_value(text: &str) -> String {
+    let one_line: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(64)
+        .collect();
+    redact(&one_line, None).unwrap_or(one_line)
+}
+
+/// The message of an unexpected error without the values it may quote:
+/// single-quoted text becomes `'…'`, then hashes and tokens are redacted.
+fn strip_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    // Pairs of quotes enclose values; an unpaired last quote is kept as is.
+    let mut i = 0;
+    while i < rest.len() {
+        if i + 1 < rest.len() {
+            out.push_str("'…'");
+            out.push_str(rest[i + 1]);
+            i += 2;
+        } else {
+            out.push('\'');
+            out.push_str(rest[i]);
+            i += 1;
+        }
+    }
+    redact(&out, None).unwrap_or(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! The offline transport: each event as one JSON object on one line of
+//! `$OC12_HOME/events.jsonl`, appended, never truncated.
+//!
+//! Several shells may write at once. Each line is written with a single
+//! `write(2)` on a file opened with `O_APPEND`, under an exclusive `flock`,
+//! so lines never interleave.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use sentry::protocol::{EnvelopeItem, Event};
+use sentry::{Envelope, Transport};
+
+use crate::config::create_private_dir;
+
+/// Appends the events of the envelopes it is given to a JSON Lines file.
+/// Other envelope items (client reports, sessions) are not written: the file
+/// is for people reading events.
+#[derive(Debug, Clone)]
+pub struct JsonLinesTransport {
+    path: PathBuf,
+}
+
+impl JsonLinesTransport {
+    pub fn new(path: impl Into<PathBuf>) -> JsonLinesTransport {
+        JsonLinesTransport { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one event as one line.
+    pub fn append(&self, event: &Event<'_>) -> io::Result<()> {
+        let mut value = serde_json::to_value(event).map_err(io::Error::other)?;
+        // Sentry leaves out the level when it is the default (`error`); a
+        // person reading the file with `jq` should not have to know that.
+        if let Some(map) = value.as_object_mut() {
+            map.entry("level")
+                .or_insert_with(|| event.level.to_string().into());
+        }
+        let mut line = serde_json::to_vec(&value).map_err(io::Error::other)?;
+        line.push(b'\n');
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir).map_err(|e| io::Error::other(e.message))?;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        let _lock = Flock::exclusive(&file)?;
+        (&file).write_all(&line)
+    }
+}
+
+impl Transport for JsonLinesTransport {
+    fn send_envelope(&self, envelope: Envelope) {
+        for item in envelope.items() {
+            if let EnvelopeItem::Event(event) = item {
+                // Monitoring never breaks the shell: a file that cannot be
+                // written loses the event, nothing else.
+                let _ = self.append(event);
+            }
+        }
+    }
+}
+
+/// An exclusive advisory lock on a file, released on drop (and in any case
+/// when the file is closed).
+struct Flock<'a>(&'a File);
+
+impl<'a> Flock<'a> {
+    fn exclusive(file: &'a File) -> io::Result<Flock<'a>> {
+        loop {
+            // SAFETY: flock on a file descriptor we own for the whole call.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+            if rc == 0 {
+                return Ok(Flock(file));
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+impl Drop for Flock<'_> {
+    fn drop(&mut self) {
+        // SAFETY: as above; unlocking a lock we hold.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn creates_a_private_file_in_a_private_directory_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("home").join("events.jsonl");
+        let t = JsonLinesTransport::new(&path);
+        let event = Event {
+            message: Some("one".into()),
+            ..Default::default()
+        };
+        t.append(&event).unwrap();
+        t.append(&event).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["message"], "one");
+        }
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let dmode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(dmode & 0o777, 0o700);
+    }
+}
