@@ -25,6 +25,8 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32> {
     let config = Config::load()?;
+    // Flushed (within a bounded time) when it drops, at the end of the run.
+    let _monitoring = crate::monitoring::init(&config);
     match cli.command {
         Some(Command::Init {
             admin_url,

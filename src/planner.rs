@@ -343,11 +343,10 @@ fn count(entity: &Entity, filter: Option<&Cond>) -> Plan {
 fn history(target: &Target) -> Plan {
     let mut sql = Sql::default();
     // One line per change: when, who (registration and name), what, and
-    // each field as `old → new`, in field order of the jsonb keys.
+    // each field as `old → new` (crm.describe_changes, sql/005).
     let text = format!(
         "SELECT a.at::timestamp AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
-         (SELECT string_agg(format('%s: %s → %s', k, coalesce(v ->> 'old', 'none'), coalesce(v ->> 'new', 'none')), '; ' ORDER BY k) \
-          FROM jsonb_each(a.changes) AS e(k, v)) AS \"changes\" \
+         crm.describe_changes(a.changes) AS \"changes\" \
          FROM crm.audit a LEFT JOIN crm.collaborator c ON c.id = a.actor \
          WHERE a.tbl = {} AND a.record = {} ORDER BY a.at, a.pk",
         sql.bind(Param::Text(target.entity.name.into())),

@@ -143,10 +143,21 @@ impl Session {
             Checked::Meta(meta) => return self.run_meta(meta, out),
             Checked::Data(data) => {
                 let kind = statement_kind(&data);
-                crate::monitoring::catch(&kind, None, || match self.run_data(&data, out) {
-                    Ok(()) => Ok(Ok(())),
-                    Err(Failure::Closed) => Ok(Err(Failure::Closed)),
-                    Err(Failure::Error(e)) => Err(e),
+                let claims = self.claims().ok();
+                // A panic is caught, reported and becomes error[internal];
+                // an internal error is reported as unexpected. The user's
+                // own mistakes (parse, permission, invalid...) are not.
+                crate::monitoring::catch(&kind, claims.as_ref(), || {
+                    match self.run_data(&data, out) {
+                        Ok(()) => Ok(Ok(())),
+                        Err(Failure::Closed) => Ok(Err(Failure::Closed)),
+                        Err(Failure::Error(e)) => {
+                            if e.kind == ErrorKind::Internal {
+                                crate::monitoring::unexpected(&e, Some(&kind), claims.as_ref());
+                            }
+                            Err(e)
+                        }
+                    }
                 })
                 .map_err(Failure::Error)
                 .and_then(|r| r)
