@@ -158,6 +158,10 @@ impl Drop for Work {
     }
 }
 
+/// Rules about the state of other records rather than the value given
+/// (PRODUCT.md: "event on an unsigned contract" is a `conflict`).
+const STATE_RULES: &[&str] = &["event_contract_signed", "contract_status_events"];
+
 /// Turns a PostgreSQL error into the shell's kinds: refusals are
 /// `permission`, broken rules `invalid` or `conflict` (with the constraint's
 /// message), a lost server `connection`, and only the unexpected `internal`.
@@ -172,6 +176,7 @@ pub fn map_error(e: &postgres::Error) -> Error {
     let code = db.code();
     let message = db.message().to_owned();
     let kind = match code.code() {
+        "23514" if db.constraint().is_some_and(|c| STATE_RULES.contains(&c)) => ErrorKind::Conflict,
         "42501" => ErrorKind::Permission,
         c if c.starts_with("28") => ErrorKind::Auth,
         "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
