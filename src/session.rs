@@ -886,7 +886,9 @@ fn write_error(e: &postgres::Error, entity: &Entity, values: &[analyzer::Assigne
                 .and_then(missing_reference)
                 .unwrap_or_else(|| db.message().to_owned());
         }
-        "23503" => {
+        // PostgreSQL's own message names no record; the collaborator
+        // functions raise one that does, kept as it is.
+        "23503" if db.message().starts_with("update or delete") => {
             err.message = format!(
                 "{} is still referred to by {}; delete or reassign those first",
                 entity.name,
