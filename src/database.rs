@@ -98,7 +98,12 @@ impl Database {
                 quote_ident(&role)
             ))
             .map_err(|e| match e.code() {
-                Some(c) if *c == SqlState::UNDEFINED_OBJECT || *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+                // A dropped role: `SET ROLE` says 22023 "role ... does not exist".
+                Some(c)
+                    if *c == SqlState::UNDEFINED_OBJECT
+                        || *c == SqlState::INVALID_PARAMETER_VALUE
+                        || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
+                {
                     gone(registration)
                 }
                 _ => map_error(&e),
