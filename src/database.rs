@@ -183,6 +183,8 @@ pub fn map_error(e: &postgres::Error) -> Error {
     let kind = match code.code() {
         "23514" if db.constraint().is_some_and(|c| STATE_RULES.contains(&c)) => ErrorKind::Conflict,
         "42501" => ErrorKind::Permission,
+        // The collaborator functions: `collaborator ... does not exist`.
+        "P0002" => ErrorKind::NotFound,
         c if c.starts_with("28") => ErrorKind::Auth,
         "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
         c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,
