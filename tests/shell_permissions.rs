@@ -554,6 +554,12 @@ fn gestion_alone_manages_collaborators_and_their_roles() {
         "0"
     );
 
+    for statement in [
+        "set collaborator zz123456789 name='Nobody'",
+        "delete collaborator zz123456789",
+    ] {
+        daisy.fails(statement, "not-found", 1, "zz123456789");
+    }
     daisy.refused("delete collaborator ac123456789", "yourself");
     daisy.fails("delete collaborator ae123456789", "conflict", 1, "event");
     daisy.fails("delete collaborator aa123456789", "conflict", 1, "client");
