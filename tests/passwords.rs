@@ -237,3 +237,83 @@ fn a_password_is_never_written_down() {
         }
     }
 }
+
+/// Runs the shell on a pseudo-terminal (util-linux `script`), typing each
+/// line after a pause; returns the transcript, or `None` without `script`.
+fn at_a_terminal(db: &TestDb, home: &Path, lines: &[&str]) -> Option<String> {
+    let script = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("script"))
+        .find(|p| p.is_file())?;
+    let mut typing = String::from("sleep 1.5");
+    for line in lines {
+        // Single-quoted for sh: the lines hold no quote.
+        assert!(!line.contains('\''));
+        typing.push_str(&format!("; printf '%s\\r' '{line}'; sleep 1.5"));
+    }
+    typing.push_str("; printf '\\004'; sleep 1");
+    let shell = db.shell_in(home);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.env_clear();
+    for (k, v) in shell.cmd.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("TERM", "dumb")
+        .current_dir(home)
+        .arg("-c")
+        .arg(format!(
+            "({typing}) | {} -qec {} /dev/null",
+            script.display(),
+            env!("CARGO_BIN_EXE_oc12-shell")
+        ));
+    let out = cmd.output().expect("sh runs");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn at_the_prompt_passwd_changes_ones_own_and_nothing_is_echoed_or_kept() {
+    let db = TestDb::demo();
+    let home = tempfile::tempdir().unwrap();
+    let new = "N3w-secret-pass";
+    let Some(transcript) = at_a_terminal(
+        &db,
+        home.path(),
+        &[
+            "login ab123456789",
+            DEMO_PASSWORD,
+            "passwd",
+            DEMO_PASSWORD,
+            new,
+            new,
+            "whoami",
+        ],
+    ) else {
+        eprintln!("no `script` command: the terminal is not tested");
+        return;
+    };
+    assert!(
+        transcript.contains("logged in as ab123456789")
+            && transcript.contains("ab123456789 Bill Boquet (commercial)"),
+        "{transcript}"
+    );
+    assert!(!transcript.contains(DEMO_PASSWORD), "echoed:\n{transcript}");
+    assert!(!transcript.contains(new), "echoed:\n{transcript}");
+    assert_scrypt_phc(&hash_of(&db, "ab123456789"), Some(TEST_SCRYPT_LOG_N));
+    let other = tempfile::tempdir().unwrap();
+    login(&db, other.path(), "ab123456789", DEMO_PASSWORD).status(3);
+    login(&db, other.path(), "ab123456789", new).status(0);
+    // The history holds statements, not what was typed at password prompts.
+    let history = std::fs::read_to_string(home.path().join("history")).unwrap();
+    assert!(history.contains("whoami"), "{history}");
+    for file in files_under(home.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(
+            !text.contains(DEMO_PASSWORD) && !text.contains(new),
+            "a password in {}:\n{text}",
+            file.display()
+        );
+    }
+}
