@@ -272,8 +272,10 @@ fn contract_target(t: &ast::Target, verb: &str) -> Result<Target, Error> {
 }
 
 fn writable(entity: &Entity, name: &ast::Name) -> Result<(), Error> {
+    // SECURITY.md's matrix: a refused action, whatever the department.
     if entity.writes == Writes::ReadOnly {
-        return Err(invalid(
+        return Err(Error::at(
+            ErrorKind::Permission,
             name.span,
             format!("{} are read only", entity.plural),
         ));
@@ -472,10 +474,16 @@ fn assignable(entity: &Entity, field: &Field, name: &ast::Name, mode: Mode) -> R
     } else if mode == Mode::Set && field.set.is_empty() {
         format!("`{}` of {} cannot be changed", field.name, entity.plural)
     } else if mode == Mode::Add && field.add.is_empty() {
-        format!(
+        let message = format!(
             "`{}` cannot be given to `add {}`: {}",
             field.name, entity.name, field.description
-        )
+        );
+        // A field some department changes afterwards (a client's
+        // commercial, an event's support) is the matrix's business.
+        if !field.set.is_empty() {
+            return Err(Error::at(ErrorKind::Permission, name.span, message));
+        }
+        message
     } else {
         return Ok(());
     };

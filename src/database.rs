@@ -98,7 +98,12 @@ impl Database {
                 quote_ident(&role)
             ))
             .map_err(|e| match e.code() {
-                Some(c) if *c == SqlState::UNDEFINED_OBJECT || *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+                // A dropped role: `SET ROLE` says 22023 "role ... does not exist".
+                Some(c)
+                    if *c == SqlState::UNDEFINED_OBJECT
+                        || *c == SqlState::INVALID_PARAMETER_VALUE
+                        || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
+                {
                     gone(registration)
                 }
                 _ => map_error(&e),
@@ -158,6 +163,10 @@ impl Drop for Work {
     }
 }
 
+/// Rules about the state of other records rather than the value given
+/// (PRODUCT.md: "event on an unsigned contract" is a `conflict`).
+const STATE_RULES: &[&str] = &["event_contract_signed", "contract_status_events"];
+
 /// Turns a PostgreSQL error into the shell's kinds: refusals are
 /// `permission`, broken rules `invalid` or `conflict` (with the constraint's
 /// message), a lost server `connection`, and only the unexpected `internal`.
@@ -172,7 +181,10 @@ pub fn map_error(e: &postgres::Error) -> Error {
     let code = db.code();
     let message = db.message().to_owned();
     let kind = match code.code() {
+        "23514" if db.constraint().is_some_and(|c| STATE_RULES.contains(&c)) => ErrorKind::Conflict,
         "42501" => ErrorKind::Permission,
+        // The collaborator functions: `collaborator ... does not exist`.
+        "P0002" => ErrorKind::NotFound,
         c if c.starts_with("28") => ErrorKind::Auth,
         "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
         c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,

@@ -238,3 +238,171 @@ pub fn as_collaborator(
     tx.commit()?;
     Ok(n)
 }
+
+impl TestDb {
+    /// The binary for this database, but with another `OC12_HOME`: a second
+    /// person logged in at the same time, with a token file of their own.
+    pub fn shell_in(&self, home: &Path) -> Shell {
+        let mut shell = self.shell();
+        shell
+            .cmd
+            .env("HOME", home)
+            .env("OC12_HOME", home)
+            .current_dir(home);
+        shell
+    }
+
+    /// A new `OC12_HOME` where `registration` is logged in with `password`.
+    pub fn home_logged_in(&self, registration: &str, password: &str) -> tempfile::TempDir {
+        let home = tempfile::tempdir().expect("a home");
+        self.shell_in(home.path())
+            .args(["login", registration, "--password-stdin"])
+            .stdin(password)
+            .run()
+            .status(0);
+        home
+    }
+}
+
+impl TestDb {
+    /// The first column of every row of `sql`, run as the superuser, as text.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        self.admin()
+            .query(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|r| {
+                r.get::<_, Option<String>>(0)
+                    .unwrap_or_else(|| "<null>".into())
+            })
+            .collect()
+    }
+
+    /// The one value `sql` returns, as text (`<null>` for NULL).
+    #[track_caller]
+    pub fn value(&self, sql: &str) -> String {
+        let mut rows = self.rows(sql);
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows.pop().unwrap()
+    }
+
+    /// Every row of every CRM table (audit and password hashes included),
+    /// as text in a stable order: equal snapshots mean nothing changed.
+    pub fn snapshot(&self) -> Vec<String> {
+        let tables = [
+            "department",
+            "collaborator",
+            "collaborator_password",
+            "location",
+            "company",
+            "client",
+            "contract",
+            "event",
+            "audit",
+        ];
+        let mut admin = self.admin();
+        let mut all = Vec::new();
+        for t in tables {
+            for r in admin
+                .query(&format!("SELECT t::text FROM crm.{t} t ORDER BY 1"), &[])
+                .unwrap()
+            {
+                all.push(format!("{t}: {}", r.get::<_, String>(0)));
+            }
+        }
+        // Roles and their department groups: collaborator management
+        // changes them too.
+        let prefix = self.prefix();
+        for r in admin
+            .query(
+                "SELECT m.rolname || ' in ' || g.rolname FROM pg_auth_members a \
+                 JOIN pg_roles m ON m.oid = a.member JOIN pg_roles g ON g.oid = a.roleid \
+                 WHERE m.rolname LIKE $1 ORDER BY 1",
+                &[&format!("{prefix}\\_%")],
+            )
+            .unwrap()
+        {
+            all.push(format!("role: {}", r.get::<_, String>(0)));
+        }
+        all
+    }
+
+    /// Somebody logged in in a home of their own.
+    pub fn user(&self, registration: &str) -> User<'_> {
+        self.user_with(registration, DEMO_PASSWORD)
+    }
+
+    pub fn user_with(&self, registration: &str, password: &str) -> User<'_> {
+        User {
+            db: self,
+            registration: registration.to_owned(),
+            home: self.home_logged_in(registration, password),
+        }
+    }
+}
+
+/// A logged-in collaborator running statements through the binary.
+pub struct User<'a> {
+    pub db: &'a TestDb,
+    pub registration: String,
+    pub home: tempfile::TempDir,
+}
+
+impl User<'_> {
+    /// The binary in this user's home.
+    pub fn shell(&self) -> Shell {
+        self.db.shell_in(self.home.path())
+    }
+
+    /// Runs one statement with `-c`.
+    pub fn run(&self, statement: &str) -> Run {
+        self.shell().args(["-c", statement]).run()
+    }
+
+    /// Runs a statement that must succeed; returns its output.
+    #[track_caller]
+    pub fn ok(&self, statement: &str) -> String {
+        let run = self.run(statement);
+        assert_eq!(
+            run.code(),
+            0,
+            "{} may `{statement}`\n--- stdout\n{}\n--- stderr\n{}",
+            self.registration,
+            run.stdout(),
+            run.stderr()
+        );
+        run.stdout()
+    }
+
+    /// Runs a statement that must fail with `error[kind]` (exit code
+    /// `code`), mentioning `needle`, and change nothing in the database.
+    #[track_caller]
+    pub fn fails(&self, statement: &str, kind: &str, code: i32, needle: &str) -> String {
+        let before = self.db.snapshot();
+        let run = self.run(statement);
+        let stderr = run.stderr();
+        assert!(
+            run.code() == code
+                && stderr.contains(&format!("error[{kind}]"))
+                && stderr.contains(needle),
+            "{} `{statement}`: expected error[{kind}] (exit {code}) mentioning {needle:?}\n\
+             got exit {}\n--- stdout\n{}\n--- stderr\n{stderr}",
+            self.registration,
+            run.code(),
+            run.stdout(),
+        );
+        assert_eq!(
+            self.db.snapshot(),
+            before,
+            "{} `{statement}` was refused but changed the database",
+            self.registration
+        );
+        stderr
+    }
+
+    /// A refusal: `error[permission]`, exit code 1, nothing changed.
+    #[track_caller]
+    pub fn refused(&self, statement: &str, needle: &str) -> String {
+        self.fails(statement, "permission", 1, needle)
+    }
+}
