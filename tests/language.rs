@@ -300,16 +300,16 @@ fails! {
         => "error[invalid]: add contract needs total\n  | add contract client=mkc111\n  |     ^^^^^^^^",
     invalid_add_nothing: "add client"
         => "error[invalid]: add client needs name, email\n  | add client\n  |     ^^^^^^",
-    invalid_add_commercial: "add client name=a email=a@b.io commercial=aa123456789"
-        => "error[invalid]: `commercial` cannot be given to `add client`: the commercial in charge (whoever added the client; gestion reassigns)\n  | add client name=a email=a@b.io commercial=aa123456789\n  |                                ^^^^^^^^^^",
+    refused_add_commercial: "add client name=a email=a@b.io commercial=aa123456789"
+        => "error[permission]: `commercial` cannot be given to `add client`: the commercial in charge (whoever added the client; gestion reassigns)\n  | add client name=a email=a@b.io commercial=aa123456789\n  |                                ^^^^^^^^^^",
     invalid_pay_zero: "pay contract ff555 0"
         => "error[invalid]: a payment must be more than 0\n  | pay contract ff555 0\n  |                    ^",
     invalid_pay_word: "pay contract ff555 lots"
         => "error[invalid]: `lots` is not an amount (e.g. 999.99)\n  | pay contract ff555 lots\n  |                    ^^^^",
     invalid_sign_client: "sign client mkc111"
         => "error[invalid]: only contracts take `sign`: `sign contract ID`\n  | sign client mkc111\n  |      ^^^^^^",
-    invalid_read_only: "delete department support"
-        => "error[invalid]: departments are read only\n  | delete department support\n  |        ^^^^^^^^^^",
+    refused_read_only: "delete department support"
+        => "error[permission]: departments are read only\n  | delete department support\n  |        ^^^^^^^^^^",
     invalid_limit: "list clients limit 2.5"
         => "error[invalid]: `limit` takes a whole number, not `2.5`\n  | list clients limit 2.5\n  |                    ^^^",
     invalid_id: "show client none"

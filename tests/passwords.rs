@@ -146,9 +146,10 @@ fn only_gestion_resets_another_password_and_ones_own_needs_a_terminal() {
             "only gestion may reset another collaborator's password",
         );
         assert!(!out.contains("new password"));
-        // One's own: asked on a terminal, never generated in a script.
+        // One's own: asked on a terminal, never generated in a script. The
+        // statement fails (exit 1); the command line itself was fine.
         let before = db.snapshot();
-        let run = user.run("passwd").status(2);
+        let run = user.run("passwd").status(1);
         assert!(
             run.stderr().contains("needs a terminal"),
             "{}",
@@ -157,7 +158,7 @@ fn only_gestion_resets_another_password_and_ones_own_needs_a_terminal() {
         assert!(!run.stdout().contains("password:"), "{}", run.stdout());
         assert_eq!(db.snapshot(), before);
         // Nor `login` inside a script, where a password would be typed.
-        user.run("login ac123456789").status(2);
+        user.run("login ac123456789").status(1);
     }
     // The command line takes no password at all.
     let home = tempfile::tempdir().unwrap();
