@@ -299,6 +299,7 @@ impl TestDb {
             "contract",
             "event",
             "audit",
+            "migrations",
         ];
         let mut admin = self.admin();
         let mut all = Vec::new();
