@@ -1,0 +1,60 @@
+//! Reading result cells from PostgreSQL rows by their planned type.
+
+mod support;
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use oc12::error::ErrorKind;
+use oc12::output::cell;
+use oc12::value::{Cell, ColumnType};
+use rust_decimal::Decimal;
+
+#[test]
+fn reads_each_type_and_null_from_postgres() {
+    let mut client = support::cluster().admin("postgres");
+    let row = client
+        .query_one(
+            "select 'kc555'::text, 75::int4, 3::int2, count(*), 1234.50::numeric(12,2), \
+             date '2023-06-04', timestamp '2023-06-04 13:00:00', \
+             null::text, null::int4, null::numeric, null::date, null::timestamp, \
+             '{\"b\": 1, \"a\": [true]}'::jsonb, true, 7::int8, 'x'::varchar, \
+             timestamptz '2023-06-04 13:00:00+02', 12::int4 \
+             from (values (1), (2)) v(x)",
+            &[],
+        )
+        .unwrap();
+    let day = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
+    use ColumnType::*;
+    let expected = [
+        (Text, Cell::Text("kc555".into())),
+        (Integer, Cell::Integer(75)),
+        (Integer, Cell::Integer(3)),
+        (Integer, Cell::Integer(2)),
+        (Money, Cell::Money(Decimal::from_str("1234.50").unwrap())),
+        (Date, Cell::Date(day)),
+        (DateTime, Cell::DateTime(day.and_hms_opt(13, 0, 0).unwrap())),
+        (Text, Cell::Null),
+        (Integer, Cell::Null),
+        (Money, Cell::Null),
+        (Date, Cell::Null),
+        (DateTime, Cell::Null),
+        (Text, Cell::Text("{\"a\":[true],\"b\":1}".into())),
+        (Text, Cell::Text("true".into())),
+        (Text, Cell::Text("7".into())),
+        (Text, Cell::Text("x".into())),
+    ];
+    for (idx, (ty, want)) in expected.into_iter().enumerate() {
+        assert_eq!(cell(&row, idx, ty).unwrap(), want, "column {idx}");
+    }
+    let e = cell(&row, 16, DateTime).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Internal);
+    assert!(e.message.contains("::timestamp"), "{}", e.message);
+    let e = cell(&row, 0, Integer).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Internal);
+    assert_eq!(
+        cell(&row, 17, Money).unwrap(),
+        Cell::Money(Decimal::from(12))
+    );
+    assert!(cell(&row, 99, Text).is_err());
+}
