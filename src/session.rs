@@ -203,9 +203,13 @@ impl Session {
         }
         let work = self.held.as_mut().expect("begun above");
         let _ctrl_c = crate::cancel::Watch::new(work.client().cancel_token());
-        let result = execute(work.client(), data, &planned, department, out);
-        let reports = match result {
-            Ok(reports) => reports,
+        let mut reports = Vec::new();
+        let result = execute(work.client(), data, &planned, department, out, &mut reports);
+        // The reader of our output going away does not undo a write that
+        // succeeded: it is committed, and reported, all the same.
+        let closed = matches!(result, Err(Failure::Closed));
+        match result {
+            Ok(()) | Err(Failure::Closed) => {}
             Err(e) => {
                 if !self.single_transaction {
                     // Rolls back.
@@ -214,7 +218,7 @@ impl Session {
                 self.pending_password = None;
                 return Err(e);
             }
-        };
+        }
         if !self.single_transaction {
             self.held.take().expect("begun above").commit()?;
         }
@@ -225,6 +229,9 @@ impl Session {
         // the latest the statement's own success).
         for report in reports {
             report.send(&claims);
+        }
+        if closed {
+            return Err(Failure::Closed);
         }
         if let Some((password, generated)) = self.pending_password.take()
             && generated
@@ -522,7 +529,8 @@ fn execute(
     planned: &Planned,
     department: Department,
     out: &mut Printer<impl Write>,
-) -> Result<Vec<Report>, Failure> {
+    reports: &mut Vec<Report>,
+) -> Result<(), Failure> {
     let plan = match planned {
         Planned::Show(show) => {
             let mut rows = fetch(client, &show.main)?;
@@ -544,21 +552,18 @@ fn execute(
                 })
                 .collect::<Result<Vec<_>, Failure>>()?;
             out.show(&show.main.columns, &record, &related)?;
-            return Ok(vec![]);
+            return Ok(());
         }
         Planned::One(plan) => plan,
     };
     match data {
-        Data::List(_) | Data::History(_) => {
-            stream(client, plan, out)?;
-            Ok(vec![])
-        }
+        Data::List(_) | Data::History(_) => stream(client, plan, out),
         Data::Count { .. } => {
             let row = client
                 .query_one(&plan.sql, &params(plan))
                 .map_err(|e| map_error(&e))?;
             out.count(row.get(0))?;
-            Ok(vec![])
+            Ok(())
         }
         Data::Add { entity, values } => {
             if entity.name == "event" && department == Department::Commercial {
@@ -568,7 +573,6 @@ fn execute(
                 .query_one(&plan.sql, &params(plan))
                 .map_err(|e| write_error(&e, entity, None, values))?;
             let id: String = row.get(0);
-            let mut reports = vec![];
             if entity.name == "collaborator" {
                 reports.push(Report::Collaborator {
                     id: id.clone(),
@@ -586,7 +590,7 @@ fn execute(
                 &id,
                 &format!("added {} {id}", entity.name),
             )?;
-            Ok(reports)
+            Ok(())
         }
         Data::Set { target, values } => {
             let signs = target.entity.name == "contract"
@@ -598,7 +602,6 @@ fn execute(
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
-            let mut reports = vec![];
             if target.entity.name == "collaborator" {
                 reports.push(Report::Collaborator {
                     id: target.id.clone(),
@@ -617,7 +620,7 @@ fn execute(
                 fields.join(", ")
             );
             changed(client, out, target.entity, &target.id, &text)?;
-            Ok(reports)
+            Ok(())
         }
         Data::Delete(target) => {
             let rows = client
@@ -626,21 +629,20 @@ fn execute(
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
-            out.message(&format!("deleted {} {}", target.entity.name, target.id))?;
-            Ok(if target.entity.name == "collaborator" {
-                vec![Report::Collaborator {
+            if target.entity.name == "collaborator" {
+                reports.push(Report::Collaborator {
                     id: target.id.clone(),
                     action: crate::monitoring::CollaboratorAction::Deleted,
                     fields: vec![],
-                }]
-            } else {
-                vec![]
-            })
+                });
+            }
+            out.message(&format!("deleted {} {}", target.entity.name, target.id))?;
+            Ok(())
         }
         Data::Sign(target) => {
             if is_signed(client, &target.id)? {
                 out.message(&format!("contract {} was already signed", target.id))?;
-                return Ok(vec![]);
+                return Ok(());
             }
             let rows = client
                 .query(&plan.sql, &params(plan))
@@ -648,7 +650,7 @@ fn execute(
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
-            let report = signed_report(client, &target.id, "sign")?;
+            reports.push(signed_report(client, &target.id, "sign")?);
             changed(
                 client,
                 out,
@@ -656,7 +658,7 @@ fn execute(
                 &target.id,
                 &format!("signed contract {}", target.id),
             )?;
-            Ok(vec![report])
+            Ok(())
         }
         Data::Pay { target, amount } => {
             let rows = client
@@ -691,7 +693,7 @@ fn execute(
                 output::money_plain(remain)
             );
             changed(client, out, target.entity, &target.id, &text)?;
-            Ok(vec![])
+            Ok(())
         }
         Data::Show(_) => unreachable!("planned as Planned::Show"),
     }
