@@ -43,7 +43,15 @@ pub fn read_password(prompt: &str) -> Result<String> {
         libc::tcsetattr(fd, libc::TCSANOW, &t);
         saved
     };
+    // Echo goes off before the prompt shows: whatever is typed once it is
+    // visible stays hidden.
+    let shown = write!(tty, "{prompt}: ").and_then(|()| tty.flush());
     let mut line = String::new();
+    if let Err(e) = shown {
+        // SAFETY: restores the settings read above.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+        return Err(io_err(e));
+    }
     let read = BufReader::new(&tty).read_line(&mut line);
     // SAFETY: as above.
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };

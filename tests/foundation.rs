@@ -367,6 +367,13 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
         .unwrap();
     drop(admin);
 
+    // Logging in keeps a private token in the same folder, which must not
+    // shut the server (the postgres user, as root) out of its data.
+    Shell::bare(home.path())
+        .args(["login", "ac123456789", "--password-stdin"])
+        .stdin(support::DEMO_PASSWORD)
+        .run()
+        .status(0);
     let again = Shell::bare(home.path())
         .args(["local", "start"])
         .run()
@@ -397,4 +404,9 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
         .unwrap()
         .get(0);
     assert_eq!(n, 7);
+    let listed = Shell::bare(home.path())
+        .args(["--format", "csv", "-c", "count collaborators"])
+        .run()
+        .status(0);
+    assert_eq!(listed.stdout(), "count\n7\n");
 }
