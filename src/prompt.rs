@@ -40,7 +40,17 @@ pub fn read_password(prompt: &str) -> Result<String> {
         let saved = t;
         t.c_lflag &= !libc::ECHO;
         t.c_lflag |= libc::ECHONL;
-        libc::tcsetattr(fd, libc::TCSANOW, &t);
+        // Never read a password with echo on: retry an interrupted call,
+        // give up on any other failure.
+        loop {
+            if libc::tcsetattr(fd, libc::TCSANOW, &t) == 0 {
+                break;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(io_err(e));
+            }
+        }
         saved
     };
     // Echo goes off before the prompt shows: whatever is typed once it is
