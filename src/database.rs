@@ -13,6 +13,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
+const MAX_CONNECTIONS: u32 = 4;
+
 /// A CRM database, reached as its application role.
 pub struct Database {
     pool: Pool,
@@ -40,7 +42,7 @@ impl Database {
         let roles = Roles::for_database(&name)?;
         let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
-            .max_size(4)
+            .max_size(MAX_CONNECTIONS)
             .min_idle(Some(0))
             // A checkout would otherwise cost a round trip; a dead
             // connection shows itself on first use and is then dropped.
@@ -70,13 +72,19 @@ impl Database {
     /// The scrypt hash and department of a registration number, read by the
     /// application role through the one function it may call.
     pub fn login_lookup(&self, registration: &str) -> Result<Option<LoginRecord>> {
-        let mut conn = self.connection()?;
-        let row = conn
-            .query_opt(
+        let mut attempts = 0;
+        let row = loop {
+            let mut conn = self.connection()?;
+            match conn.query_opt(
                 "SELECT hash, department FROM crm.login_lookup($1)",
                 &[&registration],
-            )
-            .map_err(|e| map_error(&e))?;
+            ) {
+                Ok(row) => break row,
+                // A pooled connection that died while idle: see `begin`.
+                Err(_) if conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) => return Err(map_error(&e)),
+            }
+        };
         Ok(row.map(|r| LoginRecord {
             hash: r.get(0),
             department: r.get(1),
@@ -89,20 +97,34 @@ impl Database {
     /// never leaks to the next user of the pooled connection.
     pub fn begin(&self, registration: &str, department: &str) -> Result<Work> {
         let role = self.roles.collaborator(registration);
-        let conn = self.connection()?;
-        let mut work = Work { conn, open: true };
-        let rows = work
-            .conn
-            .simple_query(&format!(
-                "BEGIN; SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
-                quote_ident(&role)
-            ))
-            .map_err(|e| match e.code() {
-                Some(c) if *c == SqlState::UNDEFINED_OBJECT || *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-                    gone(registration)
+        let sql = format!(
+            "BEGIN; SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
+            quote_ident(&role)
+        );
+        // An idle pooled connection may have died since its last use (the
+        // server restarted). That shows on this first message, before
+        // anything of the statement ran: dropped, it leaves the pool, and
+        // the next one (fresh, in the end) is tried instead.
+        let mut attempts = 0;
+        let (work, rows) = loop {
+            let conn = self.connection()?;
+            let mut work = Work { conn, open: true };
+            match work.conn.simple_query(&sql) {
+                Ok(rows) => break (work, rows),
+                Err(_) if work.conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) => {
+                    return Err(match e.code() {
+                        Some(c)
+                            if *c == SqlState::UNDEFINED_OBJECT
+                                || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
+                        {
+                            gone(registration)
+                        }
+                        _ => map_error(&e),
+                    });
                 }
-                _ => map_error(&e),
-            })?;
+            }
+        };
         let current = rows.iter().find_map(|m| match m {
             postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
             _ => None,

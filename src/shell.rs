@@ -108,7 +108,11 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
             Outcome::Done(None) => {}
             Outcome::Done(Some(kind)) => {
                 failure.get_or_insert(kind);
-                if !args.continue_on_error {
+                // As inside one source: auth and connection failures stop
+                // the run even when told to go on.
+                if !args.continue_on_error
+                    || matches!(kind, ErrorKind::Auth | ErrorKind::Connection)
+                {
                     break;
                 }
             }
