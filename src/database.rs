@@ -196,7 +196,9 @@ pub fn map_error(e: &postgres::Error) -> Error {
     let kind = match code.code() {
         "42501" => ErrorKind::Permission,
         c if c.starts_with("28") => ErrorKind::Auth,
-        "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
+        "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" | "42710" => ErrorKind::Conflict,
+        // The collaborator functions' "no such collaborator" (sql/004).
+        "P0002" => ErrorKind::NotFound,
         c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,
         "57014" => ErrorKind::Internal,
         c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
