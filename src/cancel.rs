@@ -9,11 +9,21 @@ use std::time::Duration;
 use postgres::{CancelToken, NoTls};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
+/// Scripts: after the cancel request, the process ends as Ctrl-C ends it.
+static THEN_END: AtomicBool = AtomicBool::new(false);
 static RUNNING: Mutex<Option<CancelToken>> = Mutex::new(None);
 
 extern "C" fn on_sigint(_: libc::c_int) {
     // Only an atomic store: all that is safe in a signal handler.
     REQUESTED.store(true, Ordering::SeqCst);
+}
+
+/// For scripts and `-c`: Ctrl-C cancels the running query on the server
+/// (which would otherwise run on until it has a row to send to a process
+/// that is gone), then ends the process as SIGINT does.
+pub fn install_for_scripts() {
+    THEN_END.store(true, Ordering::SeqCst);
+    install();
 }
 
 /// Catches SIGINT for the rest of the process and starts the thread that
@@ -34,6 +44,14 @@ pub fn install() {
                 let token = RUNNING.lock().ok().and_then(|t| t.clone());
                 if let Some(token) = token {
                     let _ = token.cancel_query(NoTls);
+                }
+                if THEN_END.load(Ordering::SeqCst) {
+                    // SAFETY: restores the default action and raises the
+                    // signal again: the process ends as if never caught.
+                    unsafe {
+                        libc::signal(libc::SIGINT, libc::SIG_DFL);
+                        libc::raise(libc::SIGINT);
+                    }
                 }
             }
         }

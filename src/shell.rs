@@ -73,6 +73,7 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
         return interactive(&mut session);
     }
     session.set_single_transaction(args.single_transaction);
+    crate::cancel::install_for_scripts();
     let mut out = Printer::new(io::stdout().lock(), format, color);
     let mut failure: Option<ErrorKind> = None;
     let mut sources: Vec<(String, Box<dyn Iterator<Item = script::Item>>)> = Vec::new();
