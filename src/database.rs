@@ -75,9 +75,12 @@ impl Database {
         let mut attempts = 0;
         let row = loop {
             let mut conn = self.connection()?;
-            match conn.query_opt(
+            // Outside a transaction, so unnamed and in one round trip: a
+            // named statement could outlive it on a server connection that
+            // a pooler (pgbouncer) hands to somebody else.
+            match conn.query_typed_opt(
                 "SELECT hash, department FROM crm.login_lookup($1)",
-                &[&registration],
+                &[(&registration, postgres::types::Type::TEXT)],
             ) {
                 Ok(row) => break row,
                 // A pooled connection that died while idle: see `begin`.
