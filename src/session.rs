@@ -315,15 +315,18 @@ impl Session {
         let claims = self.claims()?;
         let work = self.database()?.begin(&claims.sub, &claims.dept)?;
         let mut work = work;
-        let row = work
+        // Read before the commit: a row holds its prepared statement, which
+        // must be closed inside the transaction (a pooler such as pgbouncer
+        // hands the server connection to somebody else after it).
+        let name: String = work
             .client()
             .query_one(
                 "SELECT name FROM crm.collaborator WHERE id = $1",
                 &[&claims.sub],
             )
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e))?
+            .get(0);
         work.commit()?;
-        let name: String = row.get(0);
         let until = claims
             .expires_at()
             .with_timezone(&chrono::Local)
