@@ -120,10 +120,10 @@ fn sixteen_shells_paying_at_once_lose_nothing() {
     }
     assert_eq!(paid, SHELLS * 100);
     let remain = decimal(&db, "SELECT remain FROM crm.contract WHERE id = 'load1'");
-    assert_eq!(remain, Decimal::new(2000_00 - 16_00 * 100, 2));
+    assert_eq!(remain, Decimal::from(2000 - 16 * 100));
     let chain = remain_chain(&db, "load1");
     assert_eq!(chain.len(), SHELLS * 100, "one audit row per payment");
-    assert_chain(&chain, Decimal::new(2000_00, 2), Decimal::new(1_00, 2));
+    assert_chain(&chain, Decimal::from(2000), Decimal::ONE);
     assert!(samples > 0);
 }
 
@@ -180,7 +180,7 @@ fn over_payment_at_once_is_refused_never_half_applied() {
     );
     let chain = remain_chain(&db, "load2");
     assert_eq!(chain.len(), 50);
-    assert_chain(&chain, Decimal::new(50_00, 2), Decimal::new(1_00, 2));
+    assert_chain(&chain, Decimal::from(50), Decimal::ONE);
 }
 
 #[test]

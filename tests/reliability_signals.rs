@@ -102,7 +102,7 @@ fn ctrl_c_in_a_script_cancels_the_query_on_the_server_and_ends_the_script() {
             "count clients".to_owned(),
         ],
     ] {
-        let mut child = db
+        let child = db
             .shell()
             .args(&args)
             .cmd
