@@ -149,12 +149,15 @@ fn run_units(
 ) -> Result<Outcome> {
     let mut first: Option<ErrorKind> = None;
     for item in units {
+        crate::cancel::end_if_interrupted();
         let (unit, result) = match item {
             Ok(unit) => {
                 if echo && !unit.text.trim().is_empty() {
                     let _ = out.message(&unit.text);
                 }
                 let result = session.run_text(&unit.text, out);
+                // Ctrl-C: the statement was canceled; nothing more runs.
+                crate::cancel::end_if_interrupted();
                 (unit, result)
             }
             Err((e, unit)) => (unit, Err(e)),
