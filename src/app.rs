@@ -184,7 +184,10 @@ pub fn database_url(config: &Config) -> Result<String> {
 /// Makes sure the local cluster exists, holds the CRM and runs; returns the
 /// application role's URL and whether it was created just now.
 pub fn ensure_local(config: &Config) -> Result<(String, bool)> {
-    let cluster = LocalCluster::new(config.paths.pgdata());
+    // One folder for everything (OC12_HOME) is the token's folder, which
+    // is kept private: the server could not go through it.
+    let cluster = LocalCluster::new(config.paths.pgdata())
+        .with_private_parent(config.paths.data == config.paths.state);
     let app_url = || {
         let roles = crate::db::Roles::for_database(crate::db::DEFAULT_DATABASE)?;
         Ok(cluster.url(&roles.app(), crate::db::DEFAULT_DATABASE))

@@ -3,17 +3,53 @@
 //! is a key the line editor handles: it clears the line.)
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use postgres::{CancelToken, NoTls};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
-static RUNNING: Mutex<Option<CancelToken>> = Mutex::new(None);
+/// Scripts: Ctrl-C ends the process, once the running query is canceled.
+static THEN_END: AtomicBool = AtomicBool::new(false);
+/// Ctrl-C was pressed (never reset: a script does not go on after it).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The running statement (a number of its own) and its cancel token.
+static RUNNING: Mutex<Option<(u64, CancelToken)>> = Mutex::new(None);
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+/// How often a cancel request is repeated while the statement runs on.
+const RESEND: Duration = Duration::from_millis(250);
 
 extern "C" fn on_sigint(_: libc::c_int) {
-    // Only an atomic store: all that is safe in a signal handler.
+    // Only atomic stores: all that is safe in a signal handler.
     REQUESTED.store(true, Ordering::SeqCst);
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// For scripts and `-c`: Ctrl-C cancels the running query on the server
+/// (which would otherwise run on until it has a row to send to a process
+/// that is gone), and the process ends as SIGINT ends it: at once when no
+/// query runs, otherwise as soon as the canceled statement returns (the
+/// script calls [`end_if_interrupted`] after each statement and before the
+/// next).
+pub fn install_for_scripts() {
+    THEN_END.store(true, Ordering::SeqCst);
+    install();
+}
+
+/// Scripts: ends the process if Ctrl-C was pressed.
+pub fn end_if_interrupted() {
+    if THEN_END.load(Ordering::SeqCst) && INTERRUPTED.load(Ordering::SeqCst) {
+        end();
+    }
+}
+
+fn end() {
+    // SAFETY: restores the default action and raises the signal again: the
+    // process ends as if it had never been caught.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::raise(libc::SIGINT);
+    }
 }
 
 /// Catches SIGINT for the rest of the process and starts the thread that
@@ -28,13 +64,33 @@ pub fn install() {
         libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
     }
     std::thread::spawn(|| {
+        // The statement being canceled, and when the request last went.
+        let mut canceling: Option<(u64, Option<Instant>)> = None;
         loop {
             std::thread::sleep(Duration::from_millis(20));
+            let running = RUNNING.lock().ok().and_then(|t| t.clone());
             if REQUESTED.swap(false, Ordering::SeqCst) {
-                let token = RUNNING.lock().ok().and_then(|t| t.clone());
-                if let Some(token) = token {
-                    let _ = token.cancel_query(NoTls);
+                match &running {
+                    Some((statement, _)) => canceling = Some((*statement, None)),
+                    // A script between statements, or waiting for input.
+                    None if THEN_END.load(Ordering::SeqCst) => end(),
+                    None => {}
                 }
+            }
+            let Some((statement, sent)) = canceling else {
+                continue;
+            };
+            match running {
+                // A request that lands between two messages of the
+                // statement (its prepare, then its execution) is ignored
+                // by the server: ask again until the statement returns.
+                Some((now, token)) if now == statement => {
+                    if sent.is_none_or(|at| at.elapsed() >= RESEND) {
+                        let _ = token.cancel_query(NoTls);
+                        canceling = Some((statement, Some(Instant::now())));
+                    }
+                }
+                _ => canceling = None,
             }
         }
     });
@@ -45,9 +101,14 @@ pub struct Watch(());
 
 impl Watch {
     pub fn new(token: CancelToken) -> Watch {
-        REQUESTED.store(false, Ordering::SeqCst);
+        // At the prompt, a Ctrl-C from before is forgotten; a script ends
+        // on it whenever it came.
+        if !THEN_END.load(Ordering::SeqCst) {
+            REQUESTED.store(false, Ordering::SeqCst);
+        }
+        let statement = STATEMENTS.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut t) = RUNNING.lock() {
-            *t = Some(token);
+            *t = Some((statement, token));
         }
         Watch(())
     }

@@ -13,6 +13,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
+const MAX_CONNECTIONS: u32 = 4;
+
 /// A CRM database, reached as its application role.
 pub struct Database {
     pool: Pool,
@@ -40,7 +42,7 @@ impl Database {
         let roles = Roles::for_database(&name)?;
         let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
-            .max_size(4)
+            .max_size(MAX_CONNECTIONS)
             .min_idle(Some(0))
             // A checkout would otherwise cost a round trip; a dead
             // connection shows itself on first use and is then dropped.
@@ -70,13 +72,22 @@ impl Database {
     /// The scrypt hash and department of a registration number, read by the
     /// application role through the one function it may call.
     pub fn login_lookup(&self, registration: &str) -> Result<Option<LoginRecord>> {
-        let mut conn = self.connection()?;
-        let row = conn
-            .query_opt(
+        let mut attempts = 0;
+        let row = loop {
+            let mut conn = self.connection()?;
+            // Outside a transaction, so unnamed and in one round trip: a
+            // named statement could outlive it on a server connection that
+            // a pooler (pgbouncer) hands to somebody else.
+            match conn.query_typed_opt(
                 "SELECT hash, department FROM crm.login_lookup($1)",
-                &[&registration],
-            )
-            .map_err(|e| map_error(&e))?;
+                &[(&registration, postgres::types::Type::TEXT)],
+            ) {
+                Ok(row) => break row,
+                // A pooled connection that died while idle: see `begin`.
+                Err(_) if conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) => return Err(map_error(&e)),
+            }
+        };
         Ok(row.map(|r| LoginRecord {
             hash: r.get(0),
             department: r.get(1),
@@ -89,25 +100,37 @@ impl Database {
     /// never leaks to the next user of the pooled connection.
     pub fn begin(&self, registration: &str, department: &str) -> Result<Work> {
         let role = self.roles.collaborator(registration);
-        let conn = self.connection()?;
-        let mut work = Work { conn, open: true };
-        let rows = work
-            .conn
-            .simple_query(&format!(
-                "BEGIN; SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
-                quote_ident(&role)
-            ))
-            .map_err(|e| match e.code() {
-                // A dropped role: `SET ROLE` says 22023 "role ... does not exist".
-                Some(c)
-                    if *c == SqlState::UNDEFINED_OBJECT
-                        || *c == SqlState::INVALID_PARAMETER_VALUE
-                        || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
-                {
-                    gone(registration)
+        let sql = format!(
+            "BEGIN; SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
+            quote_ident(&role)
+        );
+        // An idle pooled connection may have died since its last use (the
+        // server restarted). That shows on this first message, before
+        // anything of the statement ran: dropped, it leaves the pool, and
+        // the next one (fresh, in the end) is tried instead.
+        let mut attempts = 0;
+        let (work, rows) = loop {
+            let conn = self.connection()?;
+            let mut work = Work { conn, open: true };
+            match work.conn.simple_query(&sql) {
+                Ok(rows) => break (work, rows),
+                Err(_) if work.conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) => {
+                    return Err(match e.code() {
+                        Some(c)
+                            // A dropped role: `SET ROLE` says 22023 "role
+                            // ... does not exist".
+                            if *c == SqlState::UNDEFINED_OBJECT
+                                || *c == SqlState::INVALID_PARAMETER_VALUE
+                                || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
+                        {
+                            gone(registration)
+                        }
+                        _ => map_error(&e),
+                    });
                 }
-                _ => map_error(&e),
-            })?;
+            }
+        };
         let current = rows.iter().find_map(|m| match m {
             postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
             _ => None,
@@ -186,7 +209,7 @@ pub fn map_error(e: &postgres::Error) -> Error {
         // The collaborator functions: `collaborator ... does not exist`.
         "P0002" => ErrorKind::NotFound,
         c if c.starts_with("28") => ErrorKind::Auth,
-        "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
+        "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" | "42710" => ErrorKind::Conflict,
         c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,
         "57014" => ErrorKind::Canceled,
         c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {

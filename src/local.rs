@@ -42,6 +42,9 @@ pub struct LocalCluster {
     pub pgdata: PathBuf,
     bindir: Option<PathBuf>,
     as_postgres: bool,
+    /// The folder holding `pgdata` is kept private (mode 0700: it holds the
+    /// token too), so another OS user cannot be let through it for long.
+    private_parent: bool,
 }
 
 /// Options for a fresh cluster.
@@ -59,7 +62,15 @@ impl LocalCluster {
             pgdata,
             bindir: find_bindir(),
             as_postgres: is_root(),
+            private_parent: false,
         }
+    }
+
+    /// Says that the folder holding `pgdata` is kept private by the shell:
+    /// a server running as another user then keeps its data elsewhere.
+    pub fn with_private_parent(mut self, private: bool) -> LocalCluster {
+        self.private_parent = private;
+        self
     }
 
     /// The directory of the server's socket (and its data).
@@ -265,7 +276,7 @@ impl LocalCluster {
             return Ok(self.pgdata.clone());
         }
         let postgres = postgres_ids()?;
-        let data = if reachable_by_others(parent) {
+        let data = if !self.private_parent && reachable_by_others(parent) {
             // The postgres user must be able to enter the folders above.
             allow_traverse(parent)?;
             self.pgdata.clone()

@@ -17,6 +17,9 @@ use crate::value::{Cell, Param};
 use crate::{ast, parser, prompt};
 use postgres::fallible_iterator::FallibleIterator;
 
+/// The most values PostgreSQL accepts as parameters of one statement.
+const MAX_PARAMS: usize = u16::MAX as usize;
+
 /// What the caller does after a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -190,6 +193,7 @@ impl Session {
         })?;
         check_matrix(data, department)?;
         let mut planned = planner::plan(data);
+        check_params(&planned)?;
         if planner::needs_password_hash(data) {
             let password = self.initial_password()?;
             if let Planned::One(plan) = &mut planned {
@@ -333,15 +337,18 @@ impl Session {
         let claims = self.claims()?;
         let work = self.database()?.begin(&claims.sub, &claims.dept)?;
         let mut work = work;
-        let row = work
+        // Read before the commit: a row holds its prepared statement, which
+        // must be closed inside the transaction (a pooler such as pgbouncer
+        // hands the server connection to somebody else after it).
+        let name: String = work
             .client()
             .query_one(
                 "SELECT name FROM crm.collaborator WHERE id = $1",
                 &[&claims.sub],
             )
-            .map_err(|e| map_error(&e))?;
+            .map_err(|e| map_error(&e))?
+            .get(0);
         work.commit()?;
-        let name: String = row.get(0);
         let until = claims
             .expires_at()
             .with_timezone(&chrono::Local)
@@ -481,6 +488,27 @@ fn data_is_write(data: &Data) -> bool {
         data,
         Data::List(_) | Data::Count { .. } | Data::Show(_) | Data::History(_)
     )
+}
+
+/// Values PostgreSQL cannot take, refused before anything is sent.
+fn check_params(planned: &Planned) -> Result<()> {
+    for plan in planned.plans() {
+        if plan.params.len() > MAX_PARAMS {
+            // The protocol counts them in 16 bits: more would break the
+            // connection instead of being refused.
+            return Err(Error::invalid(format!(
+                "this statement has {} values; PostgreSQL takes at most {MAX_PARAMS} in one statement",
+                plan.params.len()
+            )));
+        }
+        let nul = |p: &Param| matches!(p, Param::Text(t) if t.contains('\0'));
+        if plan.params.iter().any(nul) {
+            return Err(Error::invalid(
+                "a value contains a NUL byte (\\0), which PostgreSQL text cannot hold",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The matrix's answer, before anything runs: a refusal a person

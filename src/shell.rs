@@ -73,6 +73,7 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
         return interactive(&mut session);
     }
     session.set_single_transaction(args.single_transaction);
+    crate::cancel::install_for_scripts();
     let mut out = Printer::new(io::stdout().lock(), format, color);
     let mut failure: Option<ErrorKind> = None;
     let mut sources: Vec<(String, Box<dyn Iterator<Item = script::Item>>)> = Vec::new();
@@ -148,12 +149,15 @@ fn run_units(
 ) -> Result<Outcome> {
     let mut first: Option<ErrorKind> = None;
     for item in units {
+        crate::cancel::end_if_interrupted();
         let (unit, result) = match item {
             Ok(unit) => {
                 if echo && !unit.text.trim().is_empty() {
                     let _ = out.message(&unit.text);
                 }
                 let result = session.run_text(&unit.text, out);
+                // Ctrl-C: the statement was canceled; nothing more runs.
+                crate::cancel::end_if_interrupted();
                 (unit, result)
             }
             Err((e, unit)) => (unit, Err(e)),

@@ -407,3 +407,224 @@ impl User<'_> {
         self.fails(statement, "permission", 1, needle)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Clusters of their own, users' homes and pseudo-terminals: for the tests
+// that restart servers, run many shells at once, or type at the prompt.
+
+impl Cluster {
+    /// A cluster for one test alone (one that stops or restarts its server,
+    /// which would break the other tests of the binary on the shared one).
+    /// Stopped and removed when dropped.
+    pub fn new_private() -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("oc12-private-")
+            .tempdir()
+            .expect("a temporary folder")
+            .keep();
+        let local = LocalCluster::new(dir.join("pgdata"));
+        let cluster = Cluster { dir, local };
+        cluster
+            .local
+            .create(&CreateOptions {
+                admin_password: None,
+                no_fsync: true,
+            })
+            .expect("initdb of a private cluster");
+        cluster.local.start(None).expect("a private cluster starts");
+        cluster
+    }
+
+    /// Stops the server (fast shutdown: sessions are cut) and starts it again.
+    pub fn restart(&self) {
+        self.local.stop().expect("the server stops");
+        self.local.start(None).expect("the server starts again");
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Only private clusters are ever dropped: the shared one is static.
+        self.local.stop_immediately();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TestDb {
+    /// A fresh CRM with the demo data on the given cluster.
+    pub fn demo_on(c: &Cluster) -> TestDb {
+        let name = new_db_name();
+        let admin_url = c.admin_url(&name);
+        let hash = oc12::auth::hash_password_with_cost(DEMO_PASSWORD, test_cost()).expect("hash");
+        let report = oc12::init::init(&oc12::init::InitOptions {
+            admin_url: &admin_url,
+            demo_hash: Some(hash),
+            migrations: oc12::init::MIGRATIONS,
+            ..Default::default()
+        })
+        .expect("init --demo");
+        TestDb {
+            name,
+            app_url: report.app_url,
+            admin_url,
+            home: tempfile::tempdir().expect("a home"),
+            secret_key: oc12::init::random_token(40),
+        }
+    }
+
+    /// The binary for this database, with another `OC12_HOME` (another
+    /// user's token and history).
+    pub fn shell_at(&self, home: &Path) -> Shell {
+        let mut shell = self.shell();
+        shell
+            .cmd
+            .env("HOME", home)
+            .env("OC12_HOME", home)
+            .current_dir(home);
+        shell
+    }
+
+    /// Logs `registration` in, in this database's own home.
+    pub fn login(&self, registration: &str) {
+        self.shell()
+            .args(["login", registration, "--password-stdin"])
+            .stdin(DEMO_PASSWORD)
+            .run()
+            .status(0);
+    }
+
+    /// A new home where `registration` is logged in.
+    pub fn user_home(&self, registration: &str) -> tempfile::TempDir {
+        let home = tempfile::tempdir().expect("a home");
+        self.shell_at(home.path())
+            .args(["login", registration, "--password-stdin"])
+            .stdin(DEMO_PASSWORD)
+            .run()
+            .status(0);
+        home
+    }
+}
+
+/// The binary under a pseudo-terminal, as a person at a terminal runs it:
+/// a session of its own with the terminal as its controlling terminal, so
+/// that Ctrl-C typed on it is SIGINT. Everything it prints is collected.
+pub struct Pty {
+    pub child: std::process::Child,
+    master: std::fs::File,
+    output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    pub fn spawn(mut cmd: Command) -> Pty {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use std::os::unix::process::CommandExt;
+        let (mut master, mut slave) = (0, 0);
+        let size = libc::winsize {
+            ws_row: 40,
+            ws_col: 200,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty fills two descriptors we then own.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors are ours from here on.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .env("TERM", "xterm");
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("the binary runs under a pty");
+        drop(cmd);
+        let master = std::fs::File::from(master);
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut reader, mut answer) = (master.try_clone().unwrap(), master.try_clone().unwrap());
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 65536];
+            // Ends when the child's side closes (EIO) or the child exits.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                // The line editor asks where the cursor is: at the left.
+                if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                    let _ = answer.write_all(b"\x1b[1;1R");
+                }
+                sink.lock().unwrap().extend_from_slice(chunk);
+            }
+        });
+        Pty {
+            child,
+            master,
+            output,
+        }
+    }
+
+    /// Types `text` (`\r` is Enter, `\x03` Ctrl-C, `\x04` Ctrl-D).
+    pub fn send(&mut self, text: &str) {
+        use std::io::Write;
+        self.master.write_all(text.as_bytes()).unwrap();
+        self.master.flush().unwrap();
+    }
+
+    /// Everything printed so far, escape sequences and all.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+
+    /// The output after byte `from`.
+    pub fn since(&self, from: usize) -> String {
+        let out = self.output.lock().unwrap();
+        String::from_utf8_lossy(&out[from.min(out.len())..]).into_owned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.output.lock().unwrap().len()
+    }
+
+    /// Waits until `needle` is printed after byte `from`; panics with the
+    /// output after `timeout`.
+    #[track_caller]
+    pub fn expect(&self, from: usize, needle: &str, timeout: std::time::Duration) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let seen = self.since(from);
+            if seen.contains(needle) {
+                return seen;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "`{needle}` not printed within {timeout:?}; output:\n{seen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
