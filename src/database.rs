@@ -114,7 +114,19 @@ impl Database {
             let mut work = Work { conn, open: true };
             match work.conn.simple_query(&sql) {
                 Ok(rows) => break (work, rows),
-                Err(_) if work.conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) if connection_lost(&work.conn, &e) && attempts < MAX_CONNECTIONS => {
+                    attempts += 1;
+                    // The pool keeps a connection unless it shows closed,
+                    // which the client notices a moment after the error:
+                    // wait for it, so the next try gets another one.
+                    work.open = false;
+                    for _ in 0..50 {
+                        if work.conn.is_closed() {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                }
                 Err(e) => {
                     return Err(match e.code() {
                         Some(c)
@@ -143,6 +155,22 @@ impl Database {
             None => Err(gone(registration)),
         }
     }
+}
+
+/// Whether an error on a statement's first message says the connection
+/// itself is gone (rather than the statement being refused): a transport
+/// failure, or the server's notice that it shut the session down. The
+/// client may not have marked the connection closed yet when the error
+/// comes back.
+fn connection_lost(conn: &postgres::Client, e: &postgres::Error) -> bool {
+    conn.is_closed()
+        || match e.as_db_error() {
+            None => true,
+            Some(db) => {
+                let code = db.code().code();
+                code.starts_with("57P") || code.starts_with("08")
+            }
+        }
 }
 
 fn gone(registration: &str) -> Error {

@@ -224,7 +224,14 @@ impl Session {
             }
         }
         if !self.single_transaction {
-            self.held.take().expect("begun above").commit()?;
+            let committed = self.held.take().expect("begun above").commit();
+            // A read has nothing to commit: what it showed stands even if
+            // the server went away right after.
+            if data_is_write(data)
+                || !matches!(&committed, Err(e) if e.kind == ErrorKind::Connection)
+            {
+                committed?;
+            }
         }
         if data_is_write(data) {
             self.wrote = true;

@@ -70,8 +70,13 @@ impl Piped {
     #[track_caller]
     fn ask(&mut self, statement: &str) -> String {
         let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{statement}").unwrap();
-        stdin.flush().unwrap();
+        if let Err(e) = writeln!(stdin, "{statement}").and_then(|()| stdin.flush()) {
+            std::thread::sleep(Duration::from_millis(100));
+            panic!(
+                "the shell is gone before `{statement}` ({e}); stderr:\n{}",
+                self.errors.lock().unwrap()
+            );
+        }
         self.lines
             .recv_timeout(Duration::from_secs(10))
             .unwrap_or_else(|_| {
