@@ -51,6 +51,10 @@ impl CatalogSource {
             .database_url()
             .ok()
             .and_then(|url| Database::open(&url).ok());
+        if let Some(db) = &db {
+            // The first Tab then does not wait for a new connection.
+            db.warm_up();
+        }
         CatalogSource {
             cache: IdCache::default(),
             db,
