@@ -539,7 +539,7 @@ impl Bench {
         let psql_startup = median(psql_startup);
         vec![
             format!(
-                "| P5 Tab completion of event ids, {} events: first Tab of a shell (connects) | {first_tab:.1} ms | | | < 20 ms | {} |",
+                "| P5 Tab completion of event ids, {} events: first Tab of a shell | {first_tab:.1} ms | | | < 20 ms | {} |",
                 self.events,
                 yes(first_tab < 20.0)
             ),
