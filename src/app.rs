@@ -39,6 +39,11 @@ fn run(cli: Cli) -> Result<i32> {
             first_manager.as_deref(),
         ),
         Some(Command::Local { action }) => run_local(&config, action),
+        Some(Command::Generate {
+            events,
+            seed,
+            admin_url,
+        }) => run_generate(&config, events, seed, admin_url),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let shell: clap_complete::Shell = shell.into();
@@ -110,6 +115,26 @@ fn run_init(
         report.app_url,
         config.paths.config_file().display()
     );
+    Ok(0)
+}
+
+/// The benchmarks' data, into the given CRM or the local cluster's.
+fn run_generate(config: &Config, events: u64, seed: u64, admin_url: Option<String>) -> Result<i32> {
+    let admin_url = match admin_url {
+        Some(u) => u,
+        None => {
+            ensure_local(config)?;
+            LocalCluster::new(config.paths.pgdata())
+                .url(local::SUPERUSER, crate::db::DEFAULT_DATABASE)
+        }
+    };
+    let options = crate::generate::Options {
+        events,
+        seed,
+        ..Default::default()
+    };
+    let report = crate::generate::generate(&admin_url, &options)?;
+    println!("{}", report.summary());
     Ok(0)
 }
 

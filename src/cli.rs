@@ -101,6 +101,19 @@ pub enum Command {
         #[command(subcommand)]
         action: LocalAction,
     },
+    /// Load generated data for the benchmarks (see BENCHMARKS.md)
+    #[command(hide = true)]
+    Generate {
+        /// How many events (other tables in proportion)
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// The random seed: the same seed gives the same data
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// A superuser of the CRM's database; the local cluster when absent
+        #[arg(long, value_name = "URL")]
+        admin_url: Option<String>,
+    },
     /// Print a completion script for a shell
     Completions {
         #[arg(value_enum)]

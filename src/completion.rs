@@ -51,6 +51,10 @@ impl CatalogSource {
             .database_url()
             .ok()
             .and_then(|url| Database::open(&url).ok());
+        if let Some(db) = &db {
+            // The first Tab then does not wait for a new connection.
+            db.warm_up();
+        }
         CatalogSource {
             cache: IdCache::default(),
             db,
@@ -74,20 +78,25 @@ impl CatalogSource {
         let key = crate::auth::SecretKey::from_setting(self.session.config.secret_key()).ok()?;
         let claims = crate::auth::validate(&key, &token).ok()?;
         let mut work = db.begin(&claims.sub, &claims.dept).ok()?;
-        // A byte-wise range over the id's pattern index: `LIKE $1 || '%'`
-        // with a bound prefix cannot use it under a generic plan.
         let upper = format!("{prefix}\u{10FFFF}");
-        let sql = format!(
-            "SELECT id FROM crm.{} WHERE id ~>=~ $1 AND id ~<~ $2 ORDER BY id USING ~<~ LIMIT $3",
-            entity.table
-        );
         let rows = work
             .client()
-            .query(&sql, &[&prefix, &upper, &MAX_IDS])
+            .query(&prefix_query(entity), &[&prefix, &upper, &MAX_IDS])
             .ok()?;
         let _ = work.commit();
         Some(rows.iter().map(|r| r.get(0)).collect())
     }
+}
+
+/// The ids of `entity` from `$1` (a prefix) up to `$2` (the prefix and
+/// the last character), at most `$3`: a byte-wise range over the id's
+/// pattern index. (`LIKE $1 || '%'` with a bound prefix cannot use it under
+/// a generic plan.)
+pub fn prefix_query(entity: &catalog::Entity) -> String {
+    format!(
+        "SELECT id FROM crm.{} WHERE id ~>=~ $1 AND id ~<~ $2 ORDER BY id USING ~<~ LIMIT $3",
+        entity.table
+    )
 }
 
 impl CompletionSource for CatalogSource {

@@ -58,6 +58,14 @@ impl Database {
         })
     }
 
+    /// Opens a connection in the background, so that the first statement
+    /// (or Tab) that needs one finds it ready instead of waiting for a new
+    /// server process. Failures are left for that first use to report.
+    pub fn warm_up(&self) {
+        let pool = self.pool.clone();
+        std::thread::spawn(move || drop(pool.get()));
+    }
+
     pub fn connection(&self) -> Result<Connection> {
         self.pool.get().map_err(|e| {
             let detail = e.to_string();

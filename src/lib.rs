@@ -13,6 +13,7 @@ pub mod config;
 pub mod database;
 pub mod db;
 pub mod error;
+pub mod generate;
 pub mod highlight;
 pub mod init;
 pub mod lexer;

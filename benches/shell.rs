@@ -1,0 +1,882 @@
+//! The benchmark of PERFORMANCE.md: P1–P6, oc12-shell side by side with
+//! psql on one private cluster, alternating the two, several runs each,
+//! medians and ratios. Run with `cargo bench --bench shell` (see
+//! BENCHMARKS.md); the tables it prints are what BENCHMARKS.md reports.
+//!
+//! Settings (environment):
+//! - `OC12_BENCH_EVENTS` (default 1000000): events generated;
+//! - `OC12_BENCH_RUNS` (default 7): runs of each side per scenario;
+//! - `OC12_BENCH_DIR` (default `$TMPDIR/oc12-bench`): where the cluster
+//!   lives; it is kept, and reused by the next run when it holds the same
+//!   amount of data (delete the folder to start afresh);
+//! - `OC12_BENCH_ONLY` (e.g. `P2,P5`): run only these scenarios.
+//!
+//! psql runs as the cluster's superuser with the SQL the shell's planner
+//! makes, its parameters written inline: the "equivalent SQL" of
+//! PERFORMANCE.md, without the shell's role switch and token check (which
+//! are part of what the shell's figure measures).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use oc12::analyzer::{Checked, analyze};
+use oc12::local::{CreateOptions, LocalCluster, SUPERUSER};
+use oc12::planner::{self, Plan};
+use oc12::value::Param;
+
+const SUPPORT: &str = "af123456789";
+const GESTION: &str = "ac123456789";
+const P4_STATEMENT: &str =
+    "list events where support = af123456789 and start >= 2025-01-01 limit 50";
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is understood.
+    let events: u64 = env_or("OC12_BENCH_EVENTS", 1_000_000);
+    let runs: usize = env_or("OC12_BENCH_RUNS", 7);
+    let only = std::env::var("OC12_BENCH_ONLY").unwrap_or_default();
+    let wanted = |p: &str| only.is_empty() || only.split(',').any(|o| o.trim() == p);
+    let dir = std::env::var_os("OC12_BENCH_DIR")
+        .map_or_else(|| std::env::temp_dir().join("oc12-bench"), PathBuf::from);
+
+    let bench = Bench::set_up(&dir, events, runs);
+    let mut report = String::new();
+    let _ = writeln!(report, "{}\n", machine(&bench));
+    let _ = writeln!(
+        report,
+        "| id | oc12-shell | psql | ratio | target | met |\n|---|---|---|---|---|---|"
+    );
+    print!("{report}");
+    let mut line = |s: String| {
+        println!("{s}");
+        report.push_str(&s);
+        report.push('\n');
+    };
+    if wanted("P1") {
+        line(bench.p1());
+    }
+    if wanted("P2") {
+        line(bench.p2());
+    }
+    if wanted("P3") {
+        line(bench.p3());
+    }
+    if wanted("P4") {
+        line(bench.p4());
+    }
+    if wanted("P5") || wanted("P6") {
+        for l in bench.p5_p6() {
+            line(l);
+        }
+    }
+    let out = dir.join("results.md");
+    let _ = fs::write(&out, &report);
+    println!("\n(saved in {})", out.display());
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Bench {
+    shell: PathBuf,
+    psql: PathBuf,
+    dir: PathBuf,
+    cluster: LocalCluster,
+    app_url: String,
+    admin_url: String,
+    secret: String,
+    support_token: String,
+    gestion_token: String,
+    runs: usize,
+    events: u64,
+}
+
+impl Bench {
+    fn set_up(dir: &Path, events: u64, runs: usize) -> Bench {
+        fs::create_dir_all(dir).expect("the bench folder");
+        let cluster = LocalCluster::new(dir.join("pgdata"));
+        let marker = dir.join(format!("generated-{events}"));
+        if !marker.exists() {
+            cluster.stop_immediately();
+            let _ = fs::remove_dir_all(cluster.socket_dir());
+            let _ = fs::remove_file(dir.join("pgdata"));
+            for f in fs::read_dir(dir).expect("the bench folder").flatten() {
+                if f.file_name().to_string_lossy().starts_with("generated-") {
+                    let _ = fs::remove_file(f.path());
+                }
+            }
+            eprintln!("creating a cluster in {}", dir.display());
+            // The settings a user's own local cluster has (fsync on).
+            cluster
+                .create(&CreateOptions::default())
+                .expect("initdb of the bench cluster");
+        }
+        cluster.start(None).expect("the bench cluster starts");
+        let admin_url = cluster.url(SUPERUSER, "crm");
+        let hash = oc12::auth::hash_password(oc12::local::DEMO_PASSWORD).expect("hash");
+        let init = oc12::init::init(&oc12::init::InitOptions {
+            admin_url: &admin_url,
+            demo_hash: Some(hash),
+            migrations: oc12::init::MIGRATIONS,
+            ..Default::default()
+        })
+        .expect("init --demo");
+        let shell = PathBuf::from(env!("CARGO_BIN_EXE_oc12-shell"));
+        if !marker.exists() {
+            eprintln!("generating {events} events...");
+            let out = Command::new(&shell)
+                .args(["generate", "--events", &events.to_string(), "--admin-url"])
+                .arg(&admin_url)
+                .output()
+                .expect("oc12-shell generate runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+            eprint!("{summary}");
+            fs::write(&marker, summary).expect("the marker");
+        }
+        let mut bench = Bench {
+            shell,
+            psql: find_psql(),
+            dir: dir.to_owned(),
+            cluster,
+            app_url: init.app_url,
+            admin_url,
+            secret: oc12::init::random_token(48),
+            support_token: String::new(),
+            gestion_token: String::new(),
+            runs,
+            events,
+        };
+        bench.support_token = bench.login(SUPPORT);
+        bench.gestion_token = bench.login(GESTION);
+        bench
+    }
+
+    /// The shell with a clean environment, for this cluster.
+    fn shell(&self, token: &str) -> Command {
+        let mut cmd = Command::new(&self.shell);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.dir)
+            .env("OC12_HOME", self.dir.join("home"))
+            .env("OC12_DATABASE_URL", &self.app_url)
+            .env("OC12_SECRET_KEY", &self.secret)
+            .env("NO_COLOR", "1")
+            .current_dir(&self.dir);
+        if !token.is_empty() {
+            cmd.env("OC12_JWT", token);
+        }
+        cmd
+    }
+
+    fn login(&self, registration: &str) -> String {
+        let mut child = self
+            .shell("")
+            .args(["login", registration, "--password-stdin", "--print-token"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("login runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(oc12::local::DEMO_PASSWORD.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "login {registration}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn psql(&self) -> Command {
+        let mut cmd = Command::new(&self.psql);
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(&self.admin_url)
+            .env_remove("PGPASSWORD")
+            .current_dir(&self.dir);
+        cmd
+    }
+
+    fn admin(&self) -> postgres::Client {
+        postgres::Client::connect(&self.admin_url, postgres::NoTls).expect("admin connection")
+    }
+
+    /// Runs both commands `runs` times, alternating; medians.
+    fn side_by_side(
+        &self,
+        mut ours: impl FnMut() -> Measure,
+        mut theirs: impl FnMut() -> Measure,
+    ) -> (Measure, Measure) {
+        // One warm-up each: the server's caches, the binaries' pages.
+        ours();
+        theirs();
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        for _ in 0..self.runs {
+            a.push(ours());
+            b.push(theirs());
+        }
+        (Measure::median(a), Measure::median(b))
+    }
+
+    fn p1(&self) -> String {
+        let plan = plan_of("list clients limit 1");
+        let sql = inline(&plan);
+        let (ours, theirs) = self.side_by_side(
+            || {
+                run(self
+                    .shell(&self.support_token)
+                    .args(["-c", "list clients limit 1"]))
+            },
+            || run(self.psql().args(["-c", &sql])),
+        );
+        row(
+            "P1 start, `list clients limit 1`, exit",
+            &ours,
+            &theirs,
+            "<= 1.5",
+            ours.ratio(&theirs) <= 1.5,
+        )
+    }
+
+    fn p2(&self) -> String {
+        let (script, sql) = self.p2_scripts(10_000);
+        let script_path = self.dir.join("p2.oc12");
+        let sql_path = self.dir.join("p2.sql");
+        fs::write(&script_path, script).unwrap();
+        fs::write(&sql_path, sql).unwrap();
+        let check = self
+            .shell(&self.gestion_token)
+            .arg("-f")
+            .arg(&script_path)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "the P2 script fails: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let (ours, theirs) = self.side_by_side(
+            || run(self.shell(&self.gestion_token).arg("-f").arg(&script_path)),
+            || run(self.psql().arg("-f").arg(&sql_path)),
+        );
+        let mut s = row(
+            "P2 10,000 mixed statements (`-f`)",
+            &ours,
+            &theirs,
+            "<= 2.0",
+            ours.ratio(&theirs) <= 2.0,
+        );
+        // Without waiting for the disk at each commit, what is left is the
+        // clients' own overhead: the harder comparison.
+        let mut admin = self.admin();
+        admin
+            .batch_execute("ALTER SYSTEM SET synchronous_commit = off")
+            .unwrap();
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+        let (ours, theirs) = self.side_by_side(
+            || run(self.shell(&self.gestion_token).arg("-f").arg(&script_path)),
+            || run(self.psql().arg("-f").arg(&sql_path)),
+        );
+        admin
+            .batch_execute("ALTER SYSTEM RESET synchronous_commit")
+            .unwrap();
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+        s.push('\n');
+        s.push_str(&row(
+            "P2 the same, synchronous_commit = off",
+            &ours,
+            &theirs,
+            "<= 2.0",
+            ours.ratio(&theirs) <= 2.0,
+        ));
+        s
+    }
+
+    /// 10,000 statements: lists with filters, shows, sets and pays, as a
+    /// gestion collaborator (who may set any event and pay any contract),
+    /// and the same as plain SQL.
+    fn p2_scripts(&self, n: usize) -> (String, String) {
+        let mut admin = self.admin();
+        let ids = |admin: &mut postgres::Client, sql: &str| -> Vec<String> {
+            admin
+                .query(sql, &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        };
+        let supports = ids(
+            &mut admin,
+            "SELECT id FROM crm.collaborator WHERE department = 'support' ORDER BY id",
+        );
+        let commercials = ids(
+            &mut admin,
+            "SELECT id FROM crm.collaborator WHERE department = 'commercial' ORDER BY id",
+        );
+        let events = ids(
+            &mut admin,
+            "SELECT id FROM crm.event ORDER BY id LIMIT 20000",
+        );
+        let clients = ids(
+            &mut admin,
+            "SELECT id FROM crm.client ORDER BY id LIMIT 20000",
+        );
+        // Enough left to pay a cent per statement and run, for many runs.
+        let contracts = ids(
+            &mut admin,
+            "SELECT id FROM crm.contract WHERE remain >= 1000 ORDER BY id LIMIT 20000",
+        );
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut pick = |items: &[String]| -> String {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            items[(rng % items.len() as u64) as usize].clone()
+        };
+        let mut script = String::new();
+        let mut sql = String::new();
+        for i in 0..n {
+            let statement = match i % 10 {
+                0..=2 => format!(
+                    "list events where support = {} and start >= 2024-01-01 limit 20",
+                    pick(&supports)
+                ),
+                3 => format!(
+                    "list clients where commercial = {} limit 20",
+                    pick(&commercials)
+                ),
+                4 => format!("list contracts where client = {}", pick(&clients)),
+                5 => format!("show event {}", pick(&events)),
+                6 => format!("show contract {}", pick(&contracts)),
+                7 => format!("set event {} attendees = {}", pick(&events), i % 500),
+                _ => format!("pay contract {} 0.01", pick(&contracts)),
+            };
+            let _ = writeln!(script, "{statement}");
+            for plan in plans_of(&statement) {
+                let _ = writeln!(sql, "{};", inline(&plan));
+            }
+        }
+        (script, sql)
+    }
+
+    fn p3(&self) -> String {
+        let plan = plan_of("list events");
+        let copy = format!("\\copy ({}) to stdout csv header", plan.sql);
+        let (ours, theirs) = self.side_by_side(
+            || {
+                run_with_memory(self.shell(&self.support_token).args([
+                    "--format",
+                    "csv",
+                    "-c",
+                    "list events",
+                ]))
+            },
+            || run_with_memory(self.psql().args(["-c", &copy])),
+        );
+        let flat = ours.max_rss_kb < 64 * 1024;
+        let mut s = row(
+            &format!("P3 export {} events as CSV", self.events),
+            &ours,
+            &theirs,
+            "time <= 2.0, memory < 64 MB",
+            ours.ratio(&theirs) <= 2.0 && flat,
+        );
+        let _ = write!(
+            s,
+            "\n| P3 peak memory (max RSS) | {:.1} MB | {:.1} MB | | < 64 MB | {} |",
+            ours.max_rss_kb as f64 / 1024.0,
+            theirs.max_rss_kb as f64 / 1024.0,
+            yes(flat)
+        );
+        s
+    }
+
+    /// Server time of the shell's plan (EXPLAIN ANALYZE as the
+    /// collaborator, with the plan's bound parameters) against the same
+    /// query with index scans turned off.
+    fn p4(&self) -> String {
+        let plan = plan_of(P4_STATEMENT);
+        let prefix = oc12::db::role_prefix("crm").unwrap();
+        let mut admin = self.admin();
+        let mut server_time = |forced_scan: bool| -> (f64, String) {
+            let mut tx = admin.transaction().unwrap();
+            tx.batch_execute(&format!("SET LOCAL ROLE \"{prefix}_{SUPPORT}\""))
+                .unwrap();
+            if forced_scan {
+                tx.batch_execute(
+                    "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; \
+                     SET LOCAL enable_indexonlyscan = off",
+                )
+                .unwrap();
+            }
+            let params: Vec<&(dyn postgres::types::ToSql + Sync)> = plan
+                .params
+                .iter()
+                .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            let rows = tx
+                .query(
+                    &format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", plan.sql),
+                    &params,
+                )
+                .unwrap();
+            let json: serde_json::Value = rows[0].get(0);
+            let top = &json[0];
+            let ms =
+                top["Execution Time"].as_f64().unwrap() + top["Planning Time"].as_f64().unwrap();
+            let text = tx
+                .query(&format!("EXPLAIN {}", plan.sql), &params)
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (ms, text)
+        };
+        server_time(false);
+        server_time(true);
+        let mut ours = Vec::new();
+        let mut scan = Vec::new();
+        let mut plan_text = (String::new(), String::new());
+        for _ in 0..self.runs {
+            let (ms, text) = server_time(false);
+            ours.push(ms);
+            plan_text.0 = text;
+            let (ms, text) = server_time(true);
+            scan.push(ms);
+            plan_text.1 = text;
+        }
+        let ours = median(ours);
+        let scan = median(scan);
+        let index_backed =
+            plan_text.0.contains("Index") && !plan_text.0.contains("Seq Scan on event");
+        eprintln!(
+            "P4 plan:\n{}\nP4 forced scan:\n{}",
+            plan_text.0, plan_text.1
+        );
+        format!(
+            "| P4 `{P4_STATEMENT}` (server time) | {ours:.2} ms | seq scan {scan:.2} ms | {:.0}x faster | index-backed, >= 100x | {} |",
+            scan / ours,
+            yes(index_backed && scan / ours >= 100.0)
+        )
+    }
+
+    /// P6 (spawn to prompt) and P5 (Tab to the candidates) under a pseudo-
+    /// terminal: each run starts the shell, waits for the prompt, then
+    /// completes event ids at several prefixes (the first Tab of a shell
+    /// also connects the completer's pool).
+    fn p5_p6(&self) -> Vec<String> {
+        let mut startup = Vec::new();
+        let mut psql_startup = Vec::new();
+        let mut first_tab = Vec::new();
+        let mut tabs = Vec::new();
+        let mut prefix = 1200u32;
+        for run in 0..=self.runs {
+            let started = Instant::now();
+            let mut pty = Pty::spawn(self.shell(&self.support_token));
+            let at = pty.expect(b"@crm> ", Duration::from_secs(10));
+            if run > 0 {
+                startup.push(ms(at - started));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            for k in 0..5 {
+                prefix += 1;
+                let typed = format!("show event gev{prefix:06}");
+                pty.send(typed.as_bytes());
+                pty.settle(Duration::from_millis(100));
+                let sent = Instant::now();
+                pty.send(b"\t");
+                let first = format!("gev{prefix:06}0");
+                let at = pty.expect(first.as_bytes(), Duration::from_secs(5));
+                if run > 0 {
+                    if k == 0 {
+                        first_tab.push(ms(at - sent));
+                    } else {
+                        tabs.push(ms(at - sent));
+                    }
+                }
+                // Ctrl-U: an empty line again.
+                pty.send(b"\x15");
+                pty.settle(Duration::from_millis(50));
+            }
+            pty.send(b"\x04");
+            pty.finish();
+
+            let started = Instant::now();
+            let mut cmd = self.psql();
+            cmd.env("TERM", "xterm");
+            let mut pty = Pty::spawn(cmd);
+            let at = pty.expect(b"crm=# ", Duration::from_secs(10));
+            if run > 0 {
+                psql_startup.push(ms(at - started));
+            }
+            pty.send(b"\\q\n");
+            pty.finish();
+        }
+        let first_tab = median(first_tab);
+        let tabs = median(tabs);
+        let startup = median(startup);
+        let psql_startup = median(psql_startup);
+        vec![
+            format!(
+                "| P5 Tab completion of event ids, {} events: first Tab of a shell | {first_tab:.1} ms | | | < 20 ms | {} |",
+                self.events,
+                yes(first_tab < 20.0)
+            ),
+            format!(
+                "| P5 Tab completion of event ids: later Tabs, new prefixes | {tabs:.1} ms | | | < 20 ms | {} |",
+                yes(tabs < 20.0)
+            ),
+            format!(
+                "| P6 startup to the prompt (pty) | {startup:.1} ms | {psql_startup:.1} ms | {:.2} | < 50 ms | {} |",
+                startup / psql_startup,
+                yes(startup < 50.0)
+            ),
+        ]
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "**no**" }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Wall time and peak memory of one run.
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    ms: f64,
+    max_rss_kb: i64,
+}
+
+impl Measure {
+    fn median(v: Vec<Measure>) -> Measure {
+        Measure {
+            ms: median(v.iter().map(|m| m.ms).collect()),
+            max_rss_kb: v.iter().map(|m| m.max_rss_kb).max().unwrap_or(0),
+        }
+    }
+
+    fn ratio(&self, other: &Measure) -> f64 {
+        self.ms / other.ms
+    }
+}
+
+fn row(what: &str, ours: &Measure, theirs: &Measure, target: &str, met: bool) -> String {
+    format!(
+        "| {what} | {} | {} | {:.2} | {target} | {} |",
+        human(ours.ms),
+        human(theirs.ms),
+        ours.ratio(theirs),
+        yes(met)
+    )
+}
+
+fn human(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// Runs a command to its end, output discarded; its wall time.
+fn run(cmd: &mut Command) -> Measure {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let started = Instant::now();
+    let status = cmd.status().expect("the command runs");
+    let elapsed = started.elapsed();
+    assert!(status.success(), "{cmd:?} failed: {status}");
+    Measure {
+        ms: ms(elapsed),
+        max_rss_kb: 0,
+    }
+}
+
+/// Like [`run`], also sampling the child's peak resident memory (VmHWM,
+/// a high-water mark, read every few milliseconds until it ends). Not
+/// getrusage: a child's ru_maxrss starts from its parent's size at fork.
+fn run_with_memory(cmd: &mut Command) -> Measure {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("the command runs");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = vm_hwm_kb(&status_file) {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = started.elapsed();
+    assert!(status.success(), "{cmd:?} failed: {status}");
+    Measure {
+        ms: ms(elapsed),
+        max_rss_kb: peak,
+    }
+}
+
+fn vm_hwm_kb(status_file: &str) -> Option<i64> {
+    fs::read_to_string(status_file)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches(" kB")
+        .parse()
+        .ok()
+}
+
+fn find_psql() -> PathBuf {
+    if let Some(dir) = oc12::local::find_bindir()
+        && dir.join("psql").is_file()
+    {
+        return dir.join("psql");
+    }
+    PathBuf::from("psql")
+}
+
+fn machine(bench: &Bench) -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    let mem_kb: u64 = fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|m| m.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap_or(0);
+    let version: String = bench
+        .admin()
+        .query_one("SHOW server_version", &[])
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    let psql = Command::new(&bench.psql)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!(
+        "machine: {} CPUs ({cpu}), {:.1} GB memory; PostgreSQL {version} ({psql}); cluster {}; {} runs each, medians",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        mem_kb as f64 / 1024.0 / 1024.0,
+        bench.cluster.pgdata.display(),
+        bench.runs
+    )
+}
+
+/// The plans of one statement of the language.
+fn plans_of(text: &str) -> Vec<Plan> {
+    let statement = oc12::parser::parse(text).expect("parses").remove(0);
+    let Checked::Data(data) = analyze(&statement).expect("checks") else {
+        panic!("{text} is not a data statement");
+    };
+    planner::plan(&data).plans().into_iter().cloned().collect()
+}
+
+fn plan_of(text: &str) -> Plan {
+    plans_of(text).remove(0)
+}
+
+/// The plan's SQL with its parameters written inline, for psql.
+fn inline(plan: &Plan) -> String {
+    let mut sql = plan.sql.clone();
+    for (i, p) in plan.params.iter().enumerate().rev() {
+        let literal = match p {
+            Param::Null => "NULL".to_owned(),
+            Param::Text(s) => oc12::db::quote_literal(s),
+            Param::Integer(n) => n.to_string(),
+            Param::Money(d) => d.to_string(),
+            Param::Date(d) => format!("'{d}'"),
+            Param::DateTime(t) => format!("'{t}'"),
+        };
+        sql = sql.replace(&format!("${}", i + 1), &literal);
+    }
+    sql
+}
+
+/// A child on a pseudo-terminal: what it prints is read back, and cursor
+/// position queries (`ESC [ 6 n`) are answered as a terminal would.
+struct Pty {
+    master: fs::File,
+    child: std::process::Child,
+    seen: Vec<u8>,
+    /// Where the next `expect` starts looking.
+    mark: usize,
+    answered: usize,
+}
+
+impl Pty {
+    fn spawn(mut cmd: Command) -> Pty {
+        let mut master = 0;
+        let mut slave = 0;
+        let size = libc::winsize {
+            ws_row: 50,
+            ws_col: 200,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: out-pointers to locals; no name buffer, default termios.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(rc, 0, "openpty");
+        // SAFETY: openpty returned these descriptors; we own them.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .env("TERM", "xterm");
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn under a pty");
+        // The parent's copies of the slave end close with `cmd`.
+        drop(cmd);
+        Pty {
+            master: fs::File::from(master),
+            child,
+            seen: Vec::new(),
+            mark: 0,
+            answered: 0,
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).unwrap();
+    }
+
+    /// Reads until `needle` appears after the previous match; returns when.
+    fn expect(&mut self, needle: &[u8], timeout: Duration) -> Instant {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = find(&self.seen[self.mark..], needle) {
+                self.mark += i + needle.len();
+                return Instant::now();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {:?}; saw {:?}",
+                String::from_utf8_lossy(needle),
+                String::from_utf8_lossy(&self.seen[self.mark..])
+            );
+            assert!(
+                self.read_some(left),
+                "the program ended; it printed {:?}",
+                String::from_utf8_lossy(&self.seen)
+            );
+        }
+    }
+
+    /// Reads whatever comes for `d`; later matches start after it.
+    fn settle(&mut self, d: Duration) {
+        let until = Instant::now() + d;
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            self.read_some(left);
+        }
+        self.mark = self.seen.len();
+    }
+
+    /// Waits up to `timeout` for output and reads it; false at the end.
+    fn read_some(&mut self, timeout: Duration) -> bool {
+        let mut fds = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut fds, 1, timeout.as_millis().max(1) as i32) };
+        if n <= 0 {
+            return true;
+        }
+        let mut buf = [0u8; 65536];
+        let got = self.master.read(&mut buf).unwrap_or(0);
+        if got == 0 {
+            return false;
+        }
+        self.seen.extend_from_slice(&buf[..got]);
+        while let Some(i) = find(&self.seen[self.answered..], b"\x1b[6n") {
+            self.answered += i + 4;
+            self.send(b"\x1b[1;1R");
+        }
+        true
+    }
+
+    fn finish(mut self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            let mut fds = libc::pollfd {
+                fd: self.master.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut fds, 1, 50) } > 0 {
+                let mut buf = [0u8; 4096];
+                let _ = self.master.read(&mut buf);
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,173 @@
+//! The shell at scale (not timings: those are the benchmark's, see
+//! BENCHMARKS.md): exporting a large result keeps memory flat, and the
+//! common filters and id completion are served by indexes.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use oc12::analyzer::Checked;
+use support::{DEMO_PASSWORD, TestDb};
+
+const EVENTS: u64 = 200_000;
+
+/// One CRM with the demo data and 200,000 generated events, shared by the
+/// tests of this file (generating takes a few seconds).
+fn big() -> &'static TestDb {
+    static DB: OnceLock<TestDb> = OnceLock::new();
+    DB.get_or_init(|| {
+        let db = TestDb::demo();
+        let options = oc12::generate::Options {
+            events: EVENTS,
+            seed: 7,
+            ..Default::default()
+        };
+        let report = oc12::generate::generate(&db.admin_url, &options).expect("generate");
+        assert_eq!(report.events, EVENTS);
+        eprintln!("{}", report.summary());
+        db
+    })
+}
+
+/// The plan of one statement of the language.
+fn plan_of(text: &str) -> oc12::planner::Plan {
+    let statement = oc12::parser::parse(text).unwrap().remove(0);
+    let Checked::Data(data) = oc12::analyzer::analyze(&statement).unwrap() else {
+        panic!("{text}: not a data statement");
+    };
+    oc12::planner::plan(&data).plans()[0].clone()
+}
+
+/// PostgreSQL's plan for `sql` with `params`, as the collaborator
+/// `registration` (through the application role, as the shell runs it).
+fn explain(
+    db: &TestDb,
+    registration: &str,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> String {
+    let mut app = db.app();
+    let mut tx = app.transaction().unwrap();
+    tx.batch_execute(&format!(
+        "SET LOCAL ROLE \"{}_{registration}\"",
+        db.prefix()
+    ))
+    .unwrap();
+    tx.query(&format!("EXPLAIN {sql}"), params)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[track_caller]
+fn assert_indexed(plan: &str, table: &str) {
+    assert!(
+        plan.contains("Index Scan") || plan.contains("Index Only Scan"),
+        "no index used:\n{plan}"
+    );
+    assert!(
+        !plan.contains(&format!("Seq Scan on {table}")),
+        "{table} is scanned:\n{plan}"
+    );
+}
+
+#[test]
+fn the_common_filters_use_indexes() {
+    let db = big();
+    for (who, statement, table) in [
+        (
+            "af123456789",
+            "list events where support = af123456789 and start >= 2025-01-01 limit 50",
+            "event",
+        ),
+        (
+            "ad123456789",
+            "list contracts where status = unsigned",
+            "contract",
+        ),
+        (
+            "ad123456789",
+            "list clients where commercial = xc000000001",
+            "client",
+        ),
+    ] {
+        let plan = plan_of(statement);
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = plan
+            .params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let explained = explain(db, who, &plan.sql, &params);
+        assert_indexed(&explained, table);
+    }
+}
+
+#[test]
+fn id_completion_uses_the_prefix_index() {
+    let db = big();
+    let event = oc12::catalog::entity("event").unwrap();
+    let sql = oc12::completion::prefix_query(event);
+    let (prefix, upper, limit) = ("gev00012", "gev00012\u{10FFFF}", 50i64);
+    let explained = explain(db, "af123456789", &sql, &[&prefix, &upper, &limit]);
+    assert_indexed(&explained, "event");
+    assert!(explained.contains("event_id_prefix_idx"), "{explained}");
+}
+
+#[test]
+fn a_large_csv_export_keeps_memory_flat() {
+    let db = big();
+    db.shell()
+        .args(["login", "af123456789", "--password-stdin"])
+        .stdin(DEMO_PASSWORD)
+        .run()
+        .status(0);
+    let mut shell = db.shell();
+    let mut child = shell
+        .cmd
+        .args(["--format", "csv", "-c", "list events"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The peak resident memory of the child (a high-water mark), sampled
+    // while it runs. (getrusage would count this test process's own size:
+    // a child's maximum starts from its parent's at fork.)
+    let status_file = format!("/proc/{}/status", child.id());
+    let sampler = std::thread::spawn(move || {
+        let mut peak_kb = 0u64;
+        while let Ok(status) = std::fs::read_to_string(&status_file) {
+            let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+            else {
+                break;
+            };
+            peak_kb = peak_kb.max(kb);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        peak_kb
+    });
+    let mut lines = 0u64;
+    let mut last = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        last = line.unwrap();
+        lines += 1;
+    }
+    let status = child.wait().unwrap();
+    let peak_kb = sampler.join().unwrap();
+    assert!(status.success(), "the export failed");
+    // The header, the demo's seven events and the generated ones.
+    assert_eq!(lines, 1 + 7 + EVENTS, "last line: {last}");
+    assert!(peak_kb > 0, "no memory figure was read");
+    assert!(
+        peak_kb < 64 * 1024,
+        "exporting {EVENTS} events took {peak_kb} kB of memory"
+    );
+}
