@@ -1,4 +1,4 @@
--- 005: indexes for `list` as the planner writes it: a filter, then ORDER BY
+-- 006: indexes for `list` as the planner writes it: a filter, then ORDER BY
 -- the id (ties broken by id, so that limit/offset pages are stable). An index
 -- on (filtered column, id) hands the rows over in id order, so `limit 50`
 -- reads 50 rows instead of sorting every match (PERFORMANCE.md, P4: with a
