@@ -26,9 +26,6 @@ fn tty() -> Result<File> {
 /// Reads one line from the terminal with echo off.
 pub fn read_password(prompt: &str) -> Result<String> {
     let mut tty = tty()?;
-    write!(tty, "{prompt}: ")
-        .and_then(|()| tty.flush())
-        .map_err(io_err)?;
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a descriptor we own; the previous settings
     // are restored before returning, whatever happens in between.
