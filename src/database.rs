@@ -84,7 +84,7 @@ impl Database {
             ) {
                 Ok(row) => break row,
                 // A pooled connection that died while idle: see `begin`.
-                Err(_) if conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) if attempts <= MAX_CONNECTIONS && died(&e, &conn) => attempts += 1,
                 Err(e) => return Err(map_error(&e)),
             }
         };
@@ -114,7 +114,7 @@ impl Database {
             let mut work = Work { conn, open: true };
             match work.conn.simple_query(&sql) {
                 Ok(rows) => break (work, rows),
-                Err(_) if work.conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) if attempts <= MAX_CONNECTIONS && died(&e, &work.conn) => attempts += 1,
                 Err(e) => {
                     return Err(match e.code() {
                         Some(c)
@@ -138,6 +138,19 @@ impl Database {
                 "{registration} moved from {department} to {d}; log in again"
             ))),
             None => Err(gone(registration)),
+        }
+    }
+}
+
+/// Whether `e` says the connection itself is dead (the server went away
+/// or is shutting it down), rather than refusing what was sent.
+fn died(e: &postgres::Error, conn: &postgres::Client) -> bool {
+    match e.as_db_error() {
+        None => true,
+        Some(db) => {
+            conn.is_closed()
+                || db.code().code().starts_with("57P")
+                || db.code().code().starts_with("08")
         }
     }
 }
