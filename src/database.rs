@@ -92,7 +92,10 @@ impl Database {
             ) {
                 Ok(row) => break row,
                 // A pooled connection that died while idle: see `begin`.
-                Err(_) if conn.is_closed() && attempts < MAX_CONNECTIONS => attempts += 1,
+                Err(e) if connection_lost(&conn, &e) && attempts < MAX_CONNECTIONS => {
+                    attempts += 1;
+                    wait_until_closed(&conn);
+                }
                 Err(e) => return Err(map_error(&e)),
             }
         };
@@ -124,16 +127,8 @@ impl Database {
                 Ok(rows) => break (work, rows),
                 Err(e) if connection_lost(&work.conn, &e) && attempts < MAX_CONNECTIONS => {
                     attempts += 1;
-                    // The pool keeps a connection unless it shows closed,
-                    // which the client notices a moment after the error:
-                    // wait for it, so the next try gets another one.
                     work.open = false;
-                    for _ in 0..50 {
-                        if work.conn.is_closed() {
-                            break;
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(10));
-                    }
+                    wait_until_closed(&work.conn);
                 }
                 Err(e) => {
                     return Err(match e.code() {
@@ -179,6 +174,18 @@ fn connection_lost(conn: &postgres::Client, e: &postgres::Error) -> bool {
                 code.starts_with("57P") || code.starts_with("08")
             }
         }
+}
+
+/// The pool keeps a connection unless it shows closed, which the client
+/// notices a moment after the error: wait for it (briefly), so that the
+/// next try gets another connection.
+fn wait_until_closed(conn: &postgres::Client) {
+    for _ in 0..50 {
+        if conn.is_closed() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn gone(registration: &str) -> Error {

@@ -25,16 +25,21 @@ use support::{Cluster, DEMO_PASSWORD, TestDb};
 
 /// A shell reading statements from a pipe, one at a time, as a person would
 /// type them: each answer is read before the next statement is written.
+/// It runs with `--echo`, and each statement is followed by a numbered
+/// comment: the comment's echo says that the statement is over, committed
+/// included (its result is printed before its commit).
 struct Piped {
     child: std::process::Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     errors: Arc<Mutex<String>>,
+    sent: usize,
 }
 
 impl Piped {
-    fn spawn(mut shell: support::Shell) -> Piped {
+    fn spawn(shell: support::Shell) -> Piped {
         let mut child = shell
+            .args(["--echo"])
             .cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -63,28 +68,43 @@ impl Piped {
             child,
             lines,
             errors,
+            sent: 0,
         }
     }
 
-    /// Sends one statement and returns the first line it prints.
+    /// Sends one statement, waits until it is over, and returns the first
+    /// line it printed (empty when it printed nothing).
     #[track_caller]
     fn ask(&mut self, statement: &str) -> String {
+        self.sent += 1;
+        let done = format!("# done {}", self.sent);
         let stdin = self.stdin.as_mut().unwrap();
-        if let Err(e) = writeln!(stdin, "{statement}").and_then(|()| stdin.flush()) {
+        if let Err(e) = writeln!(stdin, "{statement}\n{done}").and_then(|()| stdin.flush()) {
             std::thread::sleep(Duration::from_millis(100));
             panic!(
-                "the shell is gone before `{statement}` ({e}); stderr:\n{}",
+                "cannot send `{statement}`: {e}; stderr:\n{}",
                 self.errors.lock().unwrap()
             );
         }
-        self.lines
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "no answer to `{statement}` within 10 s; stderr:\n{}",
-                    self.errors.lock().unwrap()
-                )
-            })
+        let mut printed = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "`{statement}` not over within 10 s; stderr:\n{}",
+                        self.errors.lock().unwrap()
+                    )
+                });
+            if line == done {
+                break;
+            }
+            printed.push(line);
+        }
+        // The echo of the statement, then what it printed.
+        assert_eq!(printed.first().map(String::as_str), Some(statement));
+        printed.get(1).cloned().unwrap_or_default()
     }
 
     /// Closes standard input and waits for the exit code.
