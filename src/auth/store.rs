@@ -58,9 +58,8 @@ fn not_logged_in() -> Error {
 }
 
 /// Creates `dir` (and missing parents) with mode 0700, or takes the group's
-/// and others' rights to read and write away from an existing one. Their
-/// right to pass through stays: as root, the local cluster's server runs as
-/// the postgres user and may need to reach its data below this folder.
+/// and others' rights away from an existing one. (As root, the local
+/// cluster's data therefore never lives below it: see `local`.)
 pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     match DirBuilder::new().recursive(true).mode(0o700).create(dir) {
         Ok(()) => {}
@@ -68,8 +67,8 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<()> {
         Err(e) => return Err(e),
     }
     let mode = fs::metadata(dir)?.permissions().mode();
-    if mode & 0o066 != 0 {
-        fs::set_permissions(dir, Permissions::from_mode(mode & 0o7711))?;
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, Permissions::from_mode(0o700))?;
     }
     Ok(())
 }
@@ -133,7 +132,7 @@ mod tests {
         fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
 
         save_token(&home, "new").unwrap();
-        assert_eq!(mode(&home), 0o711, "others may pass through, not list");
+        assert_eq!(mode(&home), 0o700);
         assert_eq!(mode(&path), 0o600);
         assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
     }
