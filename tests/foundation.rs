@@ -410,3 +410,103 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
         .status(0);
     assert_eq!(listed.stdout(), "count\n7\n");
 }
+
+#[test]
+fn local_start_listen_adds_tcp_for_a_graphical_tool() {
+    let home = tempfile::tempdir().unwrap();
+    let _guard = StopOnDrop(home.path().to_owned());
+    // A free loopback port, found by binding and letting go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let run = Shell::bare(home.path())
+        .args(["local", "start", "--listen", &listen])
+        .run()
+        .status(0);
+    assert!(
+        run.stdout().contains(&format!("also on 127.0.0.1:{port}")),
+        "{}",
+        run.stdout()
+    );
+    let vars = oc12::config::read_env_file(&home.path().join("config.env")).unwrap();
+    let password = &vars["OC12_LOCAL_ADMIN_PASSWORD"];
+    let url = format!("postgresql://postgres:{password}@127.0.0.1:{port}/crm");
+    let mut tcp =
+        postgres::Client::connect(&url, postgres::NoTls).expect("TCP with the admin password");
+    let n: i64 = tcp
+        .query_one("SELECT count(*) FROM crm.client", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 6);
+    let wrong = format!("postgresql://postgres:wrong@127.0.0.1:{port}/crm");
+    assert!(
+        postgres::Client::connect(&wrong, postgres::NoTls).is_err(),
+        "TCP needs the password"
+    );
+    // The shell itself goes on working over its socket.
+    Shell::bare(home.path())
+        .args(["login", "ad123456789", "--password-stdin"])
+        .stdin(support::DEMO_PASSWORD)
+        .run()
+        .status(0);
+    let out = Shell::bare(home.path())
+        .args(["--format", "csv", "-c", "count events"])
+        .run()
+        .status(0)
+        .stdout();
+    assert_eq!(out, "count\n7\n");
+    Shell::bare(home.path())
+        .args(["local", "start", "--listen", "nonsense"])
+        .run()
+        .status(2);
+}
+
+#[test]
+fn the_command_line_explains_itself() {
+    let home = tempfile::tempdir().unwrap();
+    let help = Shell::bare(home.path())
+        .args(["--help"])
+        .run()
+        .status(0)
+        .stdout();
+    for needle in [
+        "--format",
+        "--single-transaction",
+        "--continue-on-error",
+        "Examples:",
+        "login",
+        "init",
+        "local",
+    ] {
+        assert!(help.contains(needle), "{needle} in\n{help}");
+    }
+    let version = Shell::bare(home.path())
+        .args(["--version"])
+        .run()
+        .status(0)
+        .stdout();
+    assert_eq!(
+        version.trim(),
+        format!("oc12-shell {}", env!("CARGO_PKG_VERSION"))
+    );
+    for (shell, needle) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef oc12-shell"),
+        ("fish", "complete -c oc12-shell"),
+    ] {
+        let script = Shell::bare(home.path())
+            .args(["completions", shell])
+            .run()
+            .status(0)
+            .stdout();
+        assert!(script.contains(needle), "{shell}: {script}");
+        assert!(script.contains("continue-on-error"), "{shell}");
+    }
+    Shell::bare(home.path())
+        .args(["completions", "powershell"])
+        .run()
+        .status(2);
+}
