@@ -622,6 +622,28 @@ impl Pty {
     }
 }
 
+impl Pty {
+    /// Waits for the shell to end; kills it and fails after `timeout`, so a
+    /// lost keystroke never hangs the suite.
+    #[track_caller]
+    pub fn wait_exit(&mut self, timeout: std::time::Duration) -> std::process::ExitStatus {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!(
+                    "the shell did not end within {timeout:?}; output:\n{}",
+                    self.output()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Pty {
     fn drop(&mut self) {
         let _ = self.child.kill();
