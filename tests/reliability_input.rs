@@ -316,7 +316,7 @@ fn hostile_statements_change_nothing_and_never_panic() {
     let commercial = db.user_home("ab123456789");
     let mut script = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/hostile.oc12"
+        "/tests/fixtures/hostile/corpus.oc12"
     ))
     .unwrap();
     let fixture_lines = script.split(|b| *b == b'\n').count();
