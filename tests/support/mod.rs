@@ -83,24 +83,7 @@ pub fn new_db_name() -> String {
 impl TestDb {
     /// A fresh CRM with the demo data.
     pub fn demo() -> TestDb {
-        let c = cluster();
-        let name = new_db_name();
-        let admin_url = c.admin_url(&name);
-        let hash = oc12::auth::hash_password_with_cost(DEMO_PASSWORD, test_cost()).expect("hash");
-        let report = oc12::init::init(&oc12::init::InitOptions {
-            admin_url: &admin_url,
-            demo_hash: Some(hash),
-            migrations: oc12::init::MIGRATIONS,
-            ..Default::default()
-        })
-        .expect("init --demo");
-        TestDb {
-            name,
-            app_url: report.app_url,
-            admin_url,
-            home: tempfile::tempdir().expect("a home"),
-            secret_key: oc12::init::random_token(40),
-        }
+        TestDb::demo_on(cluster())
     }
 
     /// A superuser connection to this database.
