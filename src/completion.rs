@@ -199,7 +199,7 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<String> {
             _ => String::new(),
         };
         let answer = prompt::ask(&format!("{}{hint}: ", field.name))?;
-        completed.push_str(&format!(" {}={}", field.name, quote(&answer)));
+        completed.push_str(&format!(" {}={}", field.name, parser::quote(&answer)));
     }
     // Checked like any statement; the caller runs it.
     if let Ok(statements) = parser::parse(&completed)
@@ -209,9 +209,4 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<String> {
         println!("{completed}");
     }
     Ok(completed)
-}
-
-/// Quotes an answer as text for the statement.
-fn quote(answer: &str) -> String {
-    format!("'{}'", answer.replace('\'', "''"))
 }

@@ -87,7 +87,8 @@ fn names(departments: &[Department]) -> String {
         .join(" and ")
 }
 
-fn article(word: &str) -> &'static str {
+/// `a` or `an`, for messages about an entity.
+pub(crate) fn article(word: &str) -> &'static str {
     match word.as_bytes().first() {
         Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
         _ => "a",

@@ -968,7 +968,7 @@ fn write_error(
             );
             err.message = format!(
                 "`{name}` breaks the rule {constraint} of {} {}",
-                article(entity.name),
+                crate::permissions::article(entity.name),
                 entity.name
             );
         }
@@ -1018,11 +1018,4 @@ fn missing_reference(detail: &str) -> Option<String> {
         .nth(1)?
         .trim_end_matches(['.', '"']);
     Some(format!("no {table} `{value}`"))
-}
-
-fn article(word: &str) -> &'static str {
-    match word.as_bytes().first() {
-        Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
-        _ => "a",
-    }
 }

@@ -77,7 +77,7 @@ struct Outcome {
 #[track_caller]
 fn run_corpus(db: &TestDb, home: &std::path::Path, script: &[u8]) -> Outcome {
     let run: Run = db
-        .shell_at(home)
+        .shell_in(home)
         .args(["--continue-on-error"])
         .stdin(script.to_vec())
         .run();
@@ -562,7 +562,7 @@ fn values_that_cannot_be_stored_are_refused_as_invalid() {
     // Notes hold 2500 characters at most: set by their support user.
     let support = db.user_home("ae123456789");
     let notes = db
-        .shell_at(support.path())
+        .shell_in(support.path())
         .args(["--continue-on-error"])
         .stdin(format!(
             "set event hob2023 notes = {}\nset event hob2023 notes = '\0'\n",

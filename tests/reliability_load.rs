@@ -212,7 +212,7 @@ fn two_managers_assigning_the_same_events_at_once_agree_with_the_audit() {
             .zip(&homes)
             .map(|((_, support), home)| {
                 (
-                    db.shell_at(home.path()).args(["--format", "json"]),
+                    db.shell_in(home.path()).args(["--format", "json"]),
                     script(support),
                 )
             })
@@ -269,7 +269,7 @@ fn two_managers_assigning_the_same_events_at_once_agree_with_the_audit() {
     // Whoever lost reads the final state, like everybody else.
     for home in &homes {
         let listed = db
-            .shell_at(home.path())
+            .shell_in(home.path())
             .args(["--format", "csv", "-c", "list events where title ~ 'race'"])
             .run()
             .status(0)

@@ -131,7 +131,7 @@ impl Drop for Bouncer {
 
 /// The binary for `home`, through pgbouncer.
 fn shell(db: &TestDb, bouncer: &Bouncer, home: &Path) -> support::Shell {
-    db.shell_at(home).env("OC12_DATABASE_URL", bouncer.url(db))
+    db.shell_in(home).env("OC12_DATABASE_URL", bouncer.url(db))
 }
 
 fn login(db: &TestDb, bouncer: &Bouncer, registration: &str) -> tempfile::TempDir {

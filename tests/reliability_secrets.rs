@@ -28,7 +28,7 @@ fn the_token_and_config_files_are_private() {
     // `init` on an existing server writes config.env with the secret key.
     let home = tempfile::tempdir().unwrap();
     let run = db
-        .shell_at(home.path())
+        .shell_in(home.path())
         .env_remove("OC12_DATABASE_URL")
         .env_remove("OC12_SECRET_KEY")
         .args(["init", "--admin-url", &db.admin_url])
@@ -68,9 +68,9 @@ fn a_copied_token_works_only_until_it_expires() {
     let elsewhere = tempfile::tempdir().unwrap();
     std::fs::copy(db.home.path().join("token"), elsewhere.path().join("token")).unwrap();
     // Copied to another home, or given in OC12_JWT: it works for now.
-    let copied = || db.shell_at(elsewhere.path()).args(["-c", "count clients"]);
+    let copied = || db.shell_in(elsewhere.path()).args(["-c", "count clients"]);
     let exported = || {
-        db.shell_at(tempfile::tempdir().unwrap().keep().as_path())
+        db.shell_in(tempfile::tempdir().unwrap().keep().as_path())
             .env("OC12_JWT", token.trim())
             .args(["-c", "count clients"])
     };
@@ -183,7 +183,7 @@ fn the_secret_key_and_passwords_never_leak() {
         .collect();
     assert_eq!(passwords.len(), 2, "{printed}");
     // The new password works (it really is a password), once printed.
-    db.shell_at(tempfile::tempdir().unwrap().keep().as_path())
+    db.shell_in(tempfile::tempdir().unwrap().keep().as_path())
         .args(["login", "ae123456789", "--password-stdin"])
         .stdin(passwords[1].clone())
         .run()

@@ -455,18 +455,6 @@ impl TestDb {
         }
     }
 
-    /// The binary for this database, with another `OC12_HOME` (another
-    /// user's token and history).
-    pub fn shell_at(&self, home: &Path) -> Shell {
-        let mut shell = self.shell();
-        shell
-            .cmd
-            .env("HOME", home)
-            .env("OC12_HOME", home)
-            .current_dir(home);
-        shell
-    }
-
     /// Logs `registration` in, in this database's own home.
     pub fn login(&self, registration: &str) {
         self.shell()
@@ -479,7 +467,7 @@ impl TestDb {
     /// A new home where `registration` is logged in.
     pub fn user_home(&self, registration: &str) -> tempfile::TempDir {
         let home = tempfile::tempdir().expect("a home");
-        self.shell_at(home.path())
+        self.shell_in(home.path())
             .args(["login", registration, "--password-stdin"])
             .stdin(DEMO_PASSWORD)
             .run()
