@@ -19,10 +19,11 @@ BEGIN
 END;
 $$;
 
--- Schema: no rights for PUBLIC; the groups and the application role may look up
--- names in it (the application role has nothing else but crm.login_lookup).
+-- Schema: no rights for PUBLIC; the groups may look up names in it (and, from
+-- 007 on, the login gate). A CRM made before 007 also granted it to the
+-- shared application role, which 007 takes back.
 REVOKE ALL ON SCHEMA crm FROM PUBLIC;
-GRANT USAGE ON SCHEMA crm TO @P@_commercial, @P@_gestion, @P@_support, @P@_app;
+GRANT USAGE ON SCHEMA crm TO @P@_commercial, @P@_gestion, @P@_support;
 
 -- Nobody but the owner touches anything unless granted below. (Only the
 -- owner's objects: init's own bookkeeping table is not ours to change.)

@@ -273,7 +273,8 @@ REVOKE EXECUTE ON FUNCTION crm.login_lookup(text), crm.initials(text), crm.sync_
                            crm.set_collaborator(text, text, text, text, text),
                            crm.delete_collaborator(text), crm.set_password(text, text)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION crm.login_lookup(text) TO @P@_app;
+-- (Before 007, crm.login_lookup was granted to the shared application role,
+-- which no longer exists on a new CRM.)
 GRANT EXECUTE ON FUNCTION crm.add_collaborator(text, text, text, text, text, text),
                           crm.set_collaborator(text, text, text, text, text),
                           crm.delete_collaborator(text)

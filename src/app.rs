@@ -32,11 +32,13 @@ fn run(cli: Cli) -> Result<i32> {
             admin_url,
             demo,
             first_manager,
+            statement_timeout,
         }) => run_init(
             &config,
             admin_url.as_deref(),
             demo,
             first_manager.as_deref(),
+            statement_timeout.as_deref(),
         ),
         Some(Command::Local { action }) => run_local(&config, action),
         Some(Command::Generate {
@@ -60,7 +62,11 @@ fn run_init(
     admin_url: Option<&str>,
     demo: bool,
     first_manager: Option<&str>,
+    statement_timeout: Option<&str>,
 ) -> Result<i32> {
+    if let Some(t) = statement_timeout {
+        check_timeout(t)?;
+    }
     let Some(admin_url) = admin_url else {
         // The local cluster: created (with the demo CRM) on first use.
         let created = ensure_local(config)?.1;
@@ -70,7 +76,7 @@ fn run_init(
                 admin_url: &cluster.url(local::SUPERUSER, crate::db::DEFAULT_DATABASE),
                 demo_hash: None,
                 first_manager: None,
-                app_password: Some(String::new()),
+                statement_timeout: statement_timeout.map(str::to_owned),
                 migrations: init::MIGRATIONS,
             })?;
             println!("{}", report.summary());
@@ -78,13 +84,6 @@ fn run_init(
         println!("the local cluster at {} is ready", cluster.pgdata.display());
         return Ok(0);
     };
-    let known = config
-        .database_url()
-        .and_then(|u| crate::db::parse_url(u).ok())
-        .and_then(|c| {
-            c.get_password()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-        });
     let demo_hash = demo
         .then(|| crate::auth::hash_password(crate::local::DEMO_PASSWORD))
         .transpose()?;
@@ -99,23 +98,36 @@ fn run_init(
         admin_url,
         demo_hash,
         first_manager,
-        app_password: known,
+        statement_timeout: statement_timeout.map(str::to_owned),
         migrations: init::MIGRATIONS,
     })?;
     println!("{}", report.summary());
-    let mut updates = vec![(config::DATABASE_URL, report.app_url.as_str())];
-    let key;
-    if config.secret_key().is_none() {
-        key = init::random_token(48);
-        updates.push((config::SECRET_KEY, key.as_str()));
-    }
-    config::update_config_file(&config.paths, &updates)?;
+    config::update_config_file(&config.paths, &[(config::DATABASE_URL, &report.server_url)])?;
     println!(
-        "OC12_DATABASE_URL={}\n(saved with a secret key in {})",
-        report.app_url,
+        "\nEvery collaborator's machine needs this one setting (in its environment or in \
+         $OC12_HOME/config.env), and nothing else:\n\n    OC12_DATABASE_URL={}\n\n\
+         (saved in {}). It holds no password: each collaborator logs in with their own.",
+        report.server_url,
         config.paths.config_file().display()
     );
     Ok(0)
+}
+
+/// A PostgreSQL duration as `statement_timeout` takes it: `30s`, `2min`,
+/// `500ms`, `1h`, or `0` for none.
+fn check_timeout(t: &str) -> Result<()> {
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &t[digits.len()..];
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || !["", "ms", "s", "min", "h"].contains(&unit)
+    {
+        return Err(Error::usage(format!(
+            "invalid --statement-timeout `{t}`: a number and a unit, like `30s`, `2min`, \
+             `500ms` or `1h` (`0`: no limit)"
+        )));
+    }
+    Ok(())
 }
 
 /// The benchmarks' data, into the given CRM or the local cluster's.
@@ -206,20 +218,20 @@ pub fn database_url(config: &Config) -> Result<String> {
     }
 }
 
-/// Makes sure the local cluster exists, holds the CRM and runs; returns the
-/// application role's URL and whether it was created just now.
+/// Makes sure the local cluster exists, holds the CRM (at the binary's
+/// latest migration) and runs; returns its address (no user: sessions log
+/// in) and whether it was created just now.
 pub fn ensure_local(config: &Config) -> Result<(String, bool)> {
     // One folder for everything (OC12_HOME) is the token's folder, which
     // is kept private: the server could not go through it.
     let cluster = LocalCluster::new(config.paths.pgdata())
         .with_private_parent(config.paths.data == config.paths.state);
-    let app_url = || {
-        let roles = crate::db::Roles::for_database(crate::db::DEFAULT_DATABASE)?;
-        Ok(cluster.url(&roles.app(), crate::db::DEFAULT_DATABASE))
-    };
+    let address = || cluster.address(crate::db::DEFAULT_DATABASE);
     let ready = config.paths.data.join("pgdata.ready");
-    if matches!(cluster.status(), Status::Running { .. }) && ready.exists() {
-        return Ok((app_url()?, false));
+    let latest = init::MIGRATIONS.last().map_or("", |m| m.name);
+    let is_current = || std::fs::read_to_string(&ready).is_ok_and(|s| s.trim() == latest);
+    if matches!(cluster.status(), Status::Running { .. }) && is_current() {
+        return Ok((address(), false));
     }
     let _lock = local::Lock::acquire(&config.paths.data)?;
     let mut created = false;
@@ -232,11 +244,25 @@ pub fn ensure_local(config: &Config) -> Result<(String, bool)> {
             let _ = std::fs::remove_file(&cluster.pgdata);
         }
         create_local(config, &cluster)?;
-        std::fs::write(&ready, "").map_err(|e| config::io_error(&ready, e))?;
         created = true;
+    } else if !is_current() {
+        // Made by an older version: its access rules and migrations are
+        // brought up to date.
+        cluster.write_access_rules()?;
+        cluster.stop()?;
+        cluster.start(None)?;
+        let report = init::init(&InitOptions {
+            admin_url: &cluster.url(local::SUPERUSER, crate::db::DEFAULT_DATABASE),
+            migrations: init::MIGRATIONS,
+            ..Default::default()
+        })?;
+        if report.changed_anything() {
+            eprintln!("{}", report.summary());
+        }
     }
+    std::fs::write(&ready, latest).map_err(|e| config::io_error(&ready, e))?;
     cluster.start(None)?;
-    Ok((app_url()?, created))
+    Ok((address(), created))
 }
 
 fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
@@ -254,9 +280,8 @@ fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
     let result = init::init(&InitOptions {
         admin_url: &cluster.url(local::SUPERUSER, crate::db::DEFAULT_DATABASE),
         demo_hash: Some(hash),
-        first_manager: None,
-        app_password: None,
         migrations: init::MIGRATIONS,
+        ..Default::default()
     });
     if let Err(e) = result {
         cluster.stop_immediately();
@@ -264,14 +289,8 @@ fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
         let _ = std::fs::remove_file(&cluster.pgdata);
         return Err(e);
     }
-    let key = config
-        .secret_key()
-        .map_or_else(|| init::random_token(48), str::to_owned);
     config::update_config_file(
         &config.paths,
-        &[
-            (config::LOCAL_ADMIN_PASSWORD, admin_password.as_str()),
-            (config::SECRET_KEY, key.as_str()),
-        ],
+        &[(config::LOCAL_ADMIN_PASSWORD, admin_password.as_str())],
     )
 }

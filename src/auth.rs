@@ -1,22 +1,28 @@
-//! Who is at the keyboard: password hashes, the slow-down after wrong
-//! passwords, session tokens (JWT) and the token file.
+//! Who is at the keyboard: password hashes and login proofs, the session
+//! (token and secret) the server issued, and the token file.
 //!
-//! Nothing here ever puts a password, a hash, a token or the secret key in
-//! an error message or a `Debug` output.
+//! Passwords are checked, and sessions issued, expired and revoked, by the
+//! server (sql/SECURITY.md); nothing here decides who may do what. Nothing
+//! here ever puts a password, a proof, a hash or a session secret in an
+//! error message or a `Debug` output.
 
 mod password;
 mod store;
-mod throttle;
 mod token;
 
 pub use password::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
-    generate_password, hash_password, hash_password_with_cost, verify_password,
+    generate_password, hash_password, hash_password_with_cost, proof,
 };
 pub use store::{TOKEN_FILE, delete_token, load_token, save_token};
-pub use throttle::{
-    FORGET_AFTER, FREE_FAILURES, MAX_DELAY, clear_failures, failed_login, login_delay,
-};
-pub use token::{
-    Claims, MIN_SECRET_KEY_BYTES, SECRET_KEY_VAR, SecretKey, issue, parse_ttl, validate,
-};
+pub use token::{Claims, Credential, MAX_SESSION, parse_ttl};
+
+use std::path::Path;
+
+/// The session of this home: `OC12_JWT` when set, otherwise the token file.
+pub fn load_credential(
+    home: &Path,
+    env_jwt: Option<&str>,
+) -> Result<Credential, crate::error::Error> {
+    Credential::parse(&load_token(home, env_jwt)?)
+}

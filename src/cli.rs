@@ -95,6 +95,9 @@ pub enum Command {
         /// Create the first gestion manager (the password is asked)
         #[arg(long, value_name = "REGISTRATION")]
         first_manager: Option<String>,
+        /// How long one statement may run on the server, for every session (default 30s)
+        #[arg(long, value_name = "DURATION")]
+        statement_timeout: Option<String>,
     },
     /// The embedded local cluster under $OC12_HOME/pgdata
     Local {

@@ -40,7 +40,7 @@ pub struct CatalogSource {
 
 /// What the completer needs of the session to read ids as the user.
 struct SessionView {
-    config: crate::config::Config,
+    identity: crate::session::Identity,
 }
 
 impl CatalogSource {
@@ -51,15 +51,15 @@ impl CatalogSource {
             .database_url()
             .ok()
             .and_then(|url| Database::open(&url).ok());
-        if let Some(db) = &db {
+        if let (Some(db), Ok(credential)) = (&db, session.credential()) {
             // The first Tab then does not wait for a new connection.
-            db.warm_up();
+            db.warm_up(&credential);
         }
         CatalogSource {
             cache: IdCache::default(),
             db,
             session: SessionView {
-                config: session.config().clone(),
+                identity: session.identity(),
             },
         }
     }
@@ -70,14 +70,8 @@ impl CatalogSource {
 
     fn lookup(&self, entity: &'static catalog::Entity, prefix: &str) -> Option<Vec<String>> {
         let db = self.db.as_ref()?;
-        let token = crate::auth::load_token(
-            &self.session.config.paths.state,
-            self.session.config.get(crate::config::JWT),
-        )
-        .ok()?;
-        let key = crate::auth::SecretKey::from_setting(self.session.config.secret_key()).ok()?;
-        let claims = crate::auth::validate(&key, &token).ok()?;
-        let mut work = db.begin(&claims.sub, &claims.dept).ok()?;
+        let credential = self.session.identity.lock().ok()?.clone()?;
+        let mut work = db.begin(&credential).ok()?;
         let upper = format!("{prefix}\u{10FFFF}");
         let rows = work
             .client()

@@ -1,149 +1,238 @@
-//! The connection pool of the application role, and the one way statements
-//! reach PostgreSQL: inside a transaction, under the collaborator's own role.
+//! The CRM as the shell reaches it: logging in through the gate role, and
+//! the connection pool of a session, which connects as the session's own
+//! PostgreSQL role so that every statement runs under the collaborator's
+//! rights (sql/SECURITY.md). There is no shared login role and no `SET ROLE`.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use postgres::NoTls;
 use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 
-use crate::db::{self, Roles, quote_ident};
+use crate::auth::{self, Credential};
+use crate::db::{self, Roles};
 use crate::error::{Error, ErrorKind, Result};
 
 pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
 const MAX_CONNECTIONS: u32 = 4;
+/// How long a statement waits for a connection before `error[connection]`.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// A CRM database, reached as its application role.
+/// The gate's password is public: the gate may only try logins.
+pub const GATE_PASSWORD: &str = "oc12-gate-is-public";
+
+/// A CRM database: its address (no user, no password) and, once a session
+/// uses it, that session's pool.
 pub struct Database {
-    pool: Pool,
     config: postgres::Config,
     pub roles: Roles,
     pub name: String,
+    pool: Mutex<Option<SessionPool>>,
 }
 
-/// What the login function returns for a registration number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginRecord {
-    pub hash: String,
-    pub department: String,
+struct SessionPool {
+    role: String,
+    pool: Pool,
+    /// Why the last connection attempt failed, when the server refused the
+    /// session itself: no point waiting for the pool's timeout.
+    refused: Arc<Mutex<Option<String>>>,
+}
+
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    LoggedIn(Credential),
+    /// Wrong registration or password; the server's count of failures in a row.
+    Wrong { failures: u32 },
+    /// Too many failures: the server checks nothing for that many seconds.
+    Throttled { retry_after: u32, failures: u32 },
+}
+
+/// Records connection refusals that mean the session is over.
+#[derive(Debug)]
+struct RefusalRecorder(Arc<Mutex<Option<String>>>);
+
+impl r2d2::HandleError<postgres::Error> for RefusalRecorder {
+    fn handle_error(&self, e: postgres::Error) {
+        if let Some(db) = e.as_db_error()
+            && db.code().code().starts_with("28")
+            && let Ok(mut slot) = self.0.lock()
+        {
+            *slot = Some(db.message().to_owned());
+        }
+    }
 }
 
 impl Database {
-    /// Opens a pool that connects lazily: nothing is dialled until the first
-    /// statement, and an unreachable server fails within seconds instead of
-    /// blocking.
+    /// The CRM at `url`, which names the server and database only: a user
+    /// or password in it is refused (team mode: nobody shares a login).
+    /// Nothing is dialled until the first login or statement.
     pub fn open(url: &str) -> Result<Database> {
         let config = db::parse_url(url)?;
-        let name = db::database_of(&config)
+        if config.get_password().is_some() {
+            return Err(Error::usage(format!(
+                "the database URL `{}` holds a password: a collaborator's configuration names \
+                 only the server (user and password come from `login`); remove `user:password@` \
+                 from OC12_DATABASE_URL",
+                crate::config::redact_url(url)
+            )));
+        }
+        let name = config
+            .get_dbname()
             .unwrap_or(db::DEFAULT_DATABASE)
             .to_owned();
         let roles = Roles::for_database(&name)?;
-        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
-        let pool = r2d2::Pool::builder()
-            .max_size(MAX_CONNECTIONS)
-            .min_idle(Some(0))
-            // A checkout would otherwise cost a round trip; a dead
-            // connection shows itself on first use and is then dropped.
-            .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(4))
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(manager);
         Ok(Database {
-            pool,
             config,
             roles,
             name,
+            pool: Mutex::new(None),
+        })
+    }
+
+    /// Checks a password through the gate role, which may do nothing else:
+    /// the server hands out the salt, the proof is computed here, the server
+    /// compares, counts failures, and opens a session of `ttl`.
+    pub fn login(&self, registration: &str, password: &str, ttl: Duration) -> Result<LoginOutcome> {
+        let mut gate = self.config.clone();
+        gate.user(&self.roles.gate()).password(GATE_PASSWORD);
+        let mut client = db::connect(&gate)?;
+        let salt: String = client
+            .query_one("SELECT crm.login_salt($1)", &[&registration])
+            .map_err(|e| map_error(&e))?
+            .get(0);
+        let proof = auth::proof(password, &salt)?;
+        let ttl = i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX);
+        let row = client
+            .query_one(
+                "SELECT status, failures, retry_after, token, secret FROM crm.login($1, $2, $3)",
+                &[&registration, &proof, &ttl],
+            )
+            .map_err(|e| map_error(&e))?;
+        let status: String = row.get(0);
+        let failures = u32::try_from(row.get::<_, i32>(1)).unwrap_or(0);
+        Ok(match status.as_str() {
+            "ok" => LoginOutcome::LoggedIn(Credential::new(
+                row.get::<_, Option<&str>>(3).unwrap_or_default(),
+                row.get::<_, Option<&str>>(4).unwrap_or_default(),
+            )?),
+            "throttled" => LoginOutcome::Throttled {
+                retry_after: u32::try_from(row.get::<_, i32>(2)).unwrap_or(1),
+                failures,
+            },
+            _ => LoginOutcome::Wrong { failures },
         })
     }
 
     /// Opens a connection in the background, so that the first statement
     /// (or Tab) that needs one finds it ready instead of waiting for a new
     /// server process. Failures are left for that first use to report.
-    pub fn warm_up(&self) {
-        let pool = self.pool.clone();
+    pub fn warm_up(&self, credential: &Credential) {
+        let pool = self.pool_for(credential).pool;
         std::thread::spawn(move || drop(pool.get()));
     }
 
-    pub fn connection(&self) -> Result<Connection> {
-        self.pool.get().map_err(|e| {
-            let detail = e.to_string();
-            Error::connection(format!(
-                "cannot connect to {}: {}",
-                db::describe(&self.config),
-                detail.trim_start_matches("timed out waiting for connection: ")
-            ))
-        })
+    fn pool_for(&self, credential: &Credential) -> SessionPoolRef {
+        let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let role = &credential.claims.role;
+        if slot.as_ref().is_none_or(|p| &p.role != role) {
+            let mut config = self.config.clone();
+            config.user(role).password(credential.secret());
+            let refused = Arc::new(Mutex::new(None));
+            let manager = PostgresConnectionManager::new(config, NoTls);
+            let pool = r2d2::Pool::builder()
+                .max_size(MAX_CONNECTIONS)
+                .min_idle(Some(0))
+                // A checkout would otherwise cost a round trip; a dead
+                // connection shows itself on first use and is then dropped.
+                .test_on_check_out(false)
+                .connection_timeout(CHECKOUT_TIMEOUT)
+                .error_handler(Box::new(RefusalRecorder(refused.clone())))
+                .build_unchecked(manager);
+            *slot = Some(SessionPool {
+                role: role.clone(),
+                pool,
+                refused,
+            });
+        }
+        let p = slot.as_ref().expect("set above");
+        SessionPoolRef {
+            pool: p.pool.clone(),
+            refused: p.refused.clone(),
+        }
     }
 
-    /// The scrypt hash and department of a registration number, read by the
-    /// application role through the one function it may call.
-    pub fn login_lookup(&self, registration: &str) -> Result<Option<LoginRecord>> {
-        let mut attempts = 0;
-        let row = loop {
-            let mut conn = self.connection()?;
-            // Outside a transaction, so unnamed and in one round trip: a
-            // named statement could outlive it on a server connection that
-            // a pooler (pgbouncer) hands to somebody else.
-            match conn.query_typed_opt(
-                "SELECT hash, department FROM crm.login_lookup($1)",
-                &[(&registration, postgres::types::Type::TEXT)],
-            ) {
-                Ok(row) => break row,
-                // A pooled connection that died while idle: see `begin`.
-                Err(e) if connection_lost(&conn, &e) && attempts < MAX_CONNECTIONS => {
-                    attempts += 1;
-                    wait_until_closed(&conn);
-                }
-                Err(e) => return Err(map_error(&e)),
+    /// A connection of the session's pool. A server that refuses the
+    /// session itself (revoked, expired) is an `error[auth]` at once.
+    pub fn connection(&self, credential: &Credential) -> Result<Connection> {
+        let SessionPoolRef { pool, refused } = self.pool_for(credential);
+        let start = Instant::now();
+        loop {
+            if let Some(conn) = pool.try_get() {
+                return Ok(conn);
             }
-        };
-        Ok(row.map(|r| LoginRecord {
-            hash: r.get(0),
-            department: r.get(1),
-        }))
+            if let Some(why) = refused.lock().ok().and_then(|mut s| s.take()) {
+                return Err(session_refused(&why));
+            }
+            match pool.get_timeout(Duration::from_millis(100)) {
+                Ok(conn) => return Ok(conn),
+                Err(_) if start.elapsed() < CHECKOUT_TIMEOUT => continue,
+                Err(e) => {
+                    if let Some(why) = refused.lock().ok().and_then(|mut s| s.take()) {
+                        return Err(session_refused(&why));
+                    }
+                    let detail = e.to_string();
+                    return Err(Error::connection(format!(
+                        "cannot connect to {}: {}",
+                        db::describe(&self.config),
+                        detail.trim_start_matches("timed out waiting for connection: ")
+                    )));
+                }
+            }
+        }
     }
 
-    /// Opens a transaction as the collaborator `registration`, after
-    /// checking that they still exist in `department`, in one round trip.
-    /// The role is set with `SET LOCAL`, so it ends with the transaction and
-    /// never leaks to the next user of the pooled connection.
-    pub fn begin(&self, registration: &str, department: &str) -> Result<Work> {
-        let role = self.roles.collaborator(registration);
-        let sql = format!(
-            "BEGIN; SET LOCAL ROLE {}; SELECT department FROM crm.collaborator WHERE id = crm.me()",
-            quote_ident(&role)
-        );
+    /// Ends the session on the server, for every copy of its token. A
+    /// session already over is not an error.
+    pub fn logout(&self, credential: &Credential) -> Result<()> {
+        let mut conn = match self.connection(credential) {
+            Ok(c) => c,
+            Err(e) if e.kind == ErrorKind::Auth => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        conn.batch_execute("SELECT crm.logout()")
+            .map_err(|e| map_error(&e))?;
+        drop(conn);
+        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
+    }
+
+    /// Opens a transaction of the session, after the server confirmed that
+    /// the session is live, in one round trip; the department it returns
+    /// must be the token's.
+    pub fn begin(&self, credential: &Credential) -> Result<Work> {
+        credential.check_expiry()?;
+        let claims = &credential.claims;
+        let sql = "BEGIN; SELECT crm.session_check()";
         // An idle pooled connection may have died since its last use (the
-        // server restarted). That shows on this first message, before
-        // anything of the statement ran: dropped, it leaves the pool, and
-        // the next one (fresh, in the end) is tried instead.
+        // server restarted, or ended the session). That shows on this first
+        // message, before anything of the statement ran: dropped, it leaves
+        // the pool, and the next one (fresh, in the end) is tried instead.
         let mut attempts = 0;
         let (work, rows) = loop {
-            let conn = self.connection()?;
+            let conn = self.connection(credential)?;
             let mut work = Work { conn, open: true };
-            match work.conn.simple_query(&sql) {
+            match work.conn.simple_query(sql) {
                 Ok(rows) => break (work, rows),
                 Err(e) if connection_lost(&work.conn, &e) && attempts < MAX_CONNECTIONS => {
                     attempts += 1;
                     work.open = false;
                     wait_until_closed(&work.conn);
                 }
-                Err(e) => {
-                    return Err(match e.code() {
-                        Some(c)
-                            // A dropped role: `SET ROLE` says 22023 "role
-                            // ... does not exist".
-                            if *c == SqlState::UNDEFINED_OBJECT
-                                || *c == SqlState::INVALID_PARAMETER_VALUE
-                                || *c == SqlState::INSUFFICIENT_PRIVILEGE =>
-                        {
-                            gone(registration)
-                        }
-                        _ => map_error(&e),
-                    });
-                }
+                Err(e) => return Err(map_error(&e)),
             }
         };
         let current = rows.iter().find_map(|m| match m {
@@ -151,13 +240,27 @@ impl Database {
             _ => None,
         });
         match current {
-            Some(d) if d == department => Ok(work),
+            Some(d) if d == claims.dept => Ok(work),
             Some(d) => Err(Error::auth(format!(
-                "{registration} moved from {department} to {d}; log in again"
+                "{} is in {d}, not {}; log in again",
+                claims.sub, claims.dept
             ))),
-            None => Err(gone(registration)),
+            None => Err(Error::auth("the server did not confirm the session; log in again")),
         }
     }
+}
+
+struct SessionPoolRef {
+    pool: Pool,
+    refused: Arc<Mutex<Option<String>>>,
+}
+
+/// The server refused to connect the session's role.
+fn session_refused(why: &str) -> Error {
+    Error::auth(format!(
+        "your session has ended (logged out, expired, or ended by a password change, a \
+         department move or a deletion): {why}; log in again"
+    ))
 }
 
 /// Whether an error on a statement's first message says the connection
@@ -188,13 +291,7 @@ fn wait_until_closed(conn: &postgres::Client) {
     }
 }
 
-fn gone(registration: &str) -> Error {
-    Error::auth(format!(
-        "collaborator {registration} no longer exists; log in again"
-    ))
-}
-
-/// An open transaction under a collaborator's role. Dropped without
+/// An open transaction of a session. Dropped without
 /// [`Work::commit`], it rolls back.
 pub struct Work {
     conn: Connection,
@@ -223,7 +320,7 @@ impl Drop for Work {
     fn drop(&mut self) {
         if self.open && !self.conn.is_closed() {
             // The connection goes back to the pool: it must not stay inside
-            // this transaction (nor under this role).
+            // this transaction.
             let _ = self.conn.batch_execute("ROLLBACK");
         }
     }

@@ -56,7 +56,12 @@ impl Roles {
     pub fn owner(&self) -> String {
         format!("{}_owner", self.prefix)
     }
-    pub fn app(&self) -> String {
+    /// The login gate: may call the login functions and nothing else.
+    pub fn gate(&self) -> String {
+        format!("{}_gate", self.prefix)
+    }
+    /// The shared application role of the first design, which `init` drops.
+    pub fn legacy_app(&self) -> String {
         format!("{}_app", self.prefix)
     }
     pub fn department(&self, dept: &str) -> String {

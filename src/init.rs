@@ -6,7 +6,7 @@
 use postgres::Client;
 use postgres::error::SqlState;
 
-use crate::db::{self, Roles, quote_ident, quote_literal};
+use crate::db::{self, Roles, quote_ident};
 use crate::error::{Error, Result};
 
 /// One numbered file of `sql/`. `@P@` in its text stands for the role prefix.
@@ -32,9 +32,9 @@ pub struct InitOptions<'a> {
     pub demo_hash: Option<String>,
     /// A first gestion manager: registration and password hash.
     pub first_manager: Option<(String, String)>,
-    /// The application role's password to keep; a new one is generated
-    /// (and set) when the role is new or this is `None`.
-    pub app_password: Option<String>,
+    /// `statement_timeout` of every session (`30s`); kept as it is when
+    /// `None`.
+    pub statement_timeout: Option<String>,
     /// The migrations to apply, normally [`MIGRATIONS`].
     pub migrations: &'a [Migration],
 }
@@ -47,9 +47,12 @@ pub struct InitReport {
     pub applied: Vec<String>,
     pub demo_loaded: bool,
     pub manager_created: Option<String>,
-    /// The `OC12_DATABASE_URL` to use: the application role.
-    pub app_url: String,
-    pub app_password: String,
+    /// The `OC12_DATABASE_URL` of every collaborator's machine: the server
+    /// and database only, no user, no password.
+    pub server_url: String,
+    /// The shared application role of the first design was dropped.
+    pub dropped_legacy_app: bool,
+    pub statement_timeout_set: Option<String>,
 }
 
 impl InitReport {
@@ -59,6 +62,8 @@ impl InitReport {
             || !self.applied.is_empty()
             || self.demo_loaded
             || self.manager_created.is_some()
+            || self.dropped_legacy_app
+            || self.statement_timeout_set.is_some()
     }
 
     /// What happened, one line per fact, for the user.
@@ -90,6 +95,16 @@ impl InitReport {
         if let Some(m) = &self.manager_created {
             lines.push(format!("created the first manager `{m}` (gestion)"));
         }
+        if self.dropped_legacy_app {
+            lines.push(
+                "removed the shared application role: collaborators now log in with their own \
+                 sessions (re-run `login` on every machine)"
+                    .to_owned(),
+            );
+        }
+        if let Some(t) = &self.statement_timeout_set {
+            lines.push(format!("statement_timeout of new sessions: {t}"));
+        }
         lines.join("\n")
     }
 }
@@ -117,19 +132,17 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
     let result = run_in_transaction(&mut client, &roles, &database, opts);
     drop(client);
     match result {
-        Ok((created_roles, applied, demo_loaded, manager_created, app_password)) => {
-            let app_url = app_url(&admin, &roles.app(), &app_password, &database);
-            Ok(InitReport {
-                database,
-                created_database,
-                created_roles,
-                applied,
-                demo_loaded,
-                manager_created,
-                app_url,
-                app_password,
-            })
-        }
+        Ok(outcome) => Ok(InitReport {
+            server_url: server_url(opts.admin_url, &admin, &database),
+            database,
+            created_database,
+            created_roles: outcome.created_roles,
+            applied: outcome.applied,
+            demo_loaded: outcome.demo_loaded,
+            manager_created: outcome.manager_created,
+            dropped_legacy_app: outcome.dropped_legacy_app,
+            statement_timeout_set: outcome.statement_timeout_set,
+        }),
         Err(e) => {
             if created_database {
                 // Nothing half-created: the database we made goes too.
@@ -140,7 +153,14 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
     }
 }
 
-type Outcome = (bool, Vec<String>, bool, Option<String>, String);
+struct Outcome {
+    created_roles: bool,
+    applied: Vec<String>,
+    demo_loaded: bool,
+    manager_created: Option<String>,
+    dropped_legacy_app: bool,
+    statement_timeout_set: Option<String>,
+}
 
 fn run_in_transaction(
     client: &mut Client,
@@ -156,14 +176,13 @@ fn run_in_transaction(
     tx.execute("SELECT pg_advisory_xact_lock(hashtext('oc12-init'))", &[])
         .map_err(|e| sql_error("cannot lock", e))?;
 
-    let (owner, app) = (roles.owner(), roles.app());
+    let owner = roles.owner();
     let exists = |tx: &mut postgres::Transaction<'_>, role: &str| -> Result<bool> {
         tx.query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
             .map(|r| r.is_some())
             .map_err(|e| sql_error("cannot read roles", e))
     };
     let new_owner = !exists(&mut tx, &owner)?;
-    let new_app = !exists(&mut tx, &app)?;
     let mut bootstrap = String::new();
     if new_owner {
         bootstrap.push_str(&format!(
@@ -171,38 +190,17 @@ fn run_in_transaction(
             quote_ident(&owner)
         ));
     }
-    if new_app {
-        bootstrap.push_str(&format!(
-            "CREATE ROLE {} LOGIN NOINHERIT;\n",
-            quote_ident(&app)
-        ));
-    }
-    let app_password = match (&opts.app_password, new_app) {
-        (Some(pw), false) => pw.clone(),
-        _ => {
-            let pw = random_token(24);
-            bootstrap.push_str(&format!(
-                "ALTER ROLE {} PASSWORD {};\n",
-                quote_ident(&app),
-                quote_literal(&pw)
-            ));
-            pw
-        }
-    };
     bootstrap.push_str(&format!(
         "GRANT {owner} TO CURRENT_USER;\n\
          CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {owner};\n\
          REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;\n\
-         GRANT CONNECT ON DATABASE {db} TO {app};\n\
          REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC;\n\
-         ALTER ROLE {app} IN DATABASE {db} SET timezone TO 'Europe/Paris';\n\
          SET LOCAL ROLE {owner};\n\
          CREATE TABLE IF NOT EXISTS {schema}.migrations (\n\
              name text PRIMARY KEY,\n\
              applied timestamptz NOT NULL DEFAULT now()\n\
          );\n",
         owner = quote_ident(&owner),
-        app = quote_ident(&app),
         schema = db::SCHEMA,
         db = quote_ident(database),
     ));
@@ -263,14 +261,46 @@ fn run_in_transaction(
         }
     }
 
+    let statement_timeout_set = match &opts.statement_timeout {
+        Some(t) => {
+            let changed = tx
+                .execute(
+                    "UPDATE crm.settings SET value = $1 \
+                     WHERE name = 'statement_timeout' AND value <> $1",
+                    &[t],
+                )
+                .map_err(|e| sql_error("cannot set statement_timeout", e))?;
+            (changed > 0).then(|| t.clone())
+        }
+        None => None,
+    };
+
+    // The shared application role of the first design: it lost every right
+    // in 007; the admin (who created it) drops it.
+    let legacy = roles.legacy_app();
+    tx.batch_execute("RESET ROLE")
+        .map_err(|e| sql_error("cannot reset the role", e))?;
+    let dropped_legacy_app = exists(&mut tx, &legacy)?;
+    if dropped_legacy_app {
+        tx.batch_execute(&format!(
+            "REVOKE ALL ON DATABASE {db} FROM {app};\n\
+             ALTER ROLE {app} IN DATABASE {db} RESET ALL;\n\
+             DROP ROLE {app};",
+            db = quote_ident(database),
+            app = quote_ident(&legacy),
+        ))
+        .map_err(|e| sql_error("cannot drop the shared application role", e))?;
+    }
+
     tx.commit().map_err(|e| sql_error("cannot commit", e))?;
-    Ok((
-        new_owner || new_app,
+    Ok(Outcome {
+        created_roles: new_owner,
         applied,
         demo_loaded,
         manager_created,
-        app_password,
-    ))
+        dropped_legacy_app,
+        statement_timeout_set,
+    })
 }
 
 fn create_database(admin: &postgres::Config, database: &str) -> Result<()> {
@@ -315,21 +345,48 @@ fn init_error(what: &str, e: &postgres::Error) -> Error {
     }
 }
 
-/// The application role's URL on the same server as the admin URL.
-fn app_url(admin: &postgres::Config, user: &str, password: &str, database: &str) -> String {
+/// The address collaborators use: the admin URL's server and database, its
+/// TLS settings (`sslmode`, `sslrootcert`), and no user or password.
+fn server_url(admin_url: &str, admin: &postgres::Config, database: &str) -> String {
     use postgres::config::Host;
     let port = admin.get_ports().first().copied().unwrap_or(5432);
-    match admin.get_hosts().first() {
-        Some(Host::Tcp(h)) if h.contains(':') => {
-            format!("postgresql://{user}:{password}@[{h}]:{port}/{database}")
+    let tls: Vec<String> = query_pairs(admin_url)
+        .into_iter()
+        .filter(|(k, _)| k == "sslmode" || k == "sslrootcert")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let mut query = tls.join("&");
+    let base = match admin.get_hosts().first() {
+        Some(Host::Tcp(h)) if h.contains(':') => format!("postgresql://[{h}]:{port}/{database}"),
+        Some(Host::Tcp(h)) => format!("postgresql://{h}:{port}/{database}"),
+        Some(Host::Unix(p)) => {
+            let socket = format!("host={}&port={port}", p.display());
+            query = if query.is_empty() {
+                socket
+            } else {
+                format!("{socket}&{query}")
+            };
+            format!("postgresql:///{database}")
         }
-        Some(Host::Tcp(h)) => format!("postgresql://{user}:{password}@{h}:{port}/{database}"),
-        Some(Host::Unix(p)) => format!(
-            "postgresql://{user}:{password}@/{database}?host={}&port={port}",
-            p.display()
-        ),
-        None => format!("postgresql://{user}:{password}@localhost:{port}/{database}"),
+        None => format!("postgresql://localhost:{port}/{database}"),
+    };
+    if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{query}")
     }
+}
+
+/// The `key=value` pairs after `?` in a URL, as written (still encoded).
+fn query_pairs(url: &str) -> Vec<(String, String)> {
+    url.split_once('?')
+        .map(|(_, q)| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A random alphanumeric string: passwords of roles, secret keys.

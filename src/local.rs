@@ -117,6 +117,37 @@ impl LocalCluster {
         )
     }
 
+    /// The cluster's address for collaborators: its socket, no user.
+    pub fn address(&self, database: &str) -> String {
+        format!(
+            "postgresql:///{database}?host={}&port={}",
+            self.socket_dir().display(),
+            self.port()
+        )
+    }
+
+    /// `pg_hba.conf`: the superuser (the machine's owner, through the
+    /// private socket) is trusted; every other role, sessions included,
+    /// proves its password (SCRAM), so that PostgreSQL enforces a session's
+    /// expiry and revocation here as on any server. Read at the next start.
+    pub fn write_access_rules(&self) -> Result<()> {
+        let data = self.socket_dir();
+        let rules = format!(
+            "# oc12-shell: the superuser through the private socket; everyone else by password.\n\
+             local all {SUPERUSER} trust\n\
+             local all all scram-sha-256\n\
+             host all all 127.0.0.1/32 scram-sha-256\n\
+             host all all ::1/128 scram-sha-256\n"
+        );
+        // Rewritten in place, so that it keeps its owner (the server's).
+        fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(data.join("pg_hba.conf"))
+            .and_then(|mut f| f.write_all(rules.as_bytes()))
+            .map_err(|e| io_error(&data, e))
+    }
+
     /// Runs `initdb`. The caller holds the lock.
     pub fn create(&self, options: &CreateOptions) -> Result<()> {
         let bindir = self.bindir()?.to_path_buf();
@@ -180,7 +211,8 @@ impl LocalCluster {
             .append(true)
             .open(data.join("postgresql.conf"))
             .and_then(|mut f| f.write_all(conf.as_bytes()))
-            .map_err(|e| io_error(&data, e))
+            .map_err(|e| io_error(&data, e))?;
+        self.write_access_rules()
     }
 
     /// Starts the server if it is not running; harmless when it is.

@@ -3,13 +3,13 @@
 //! scripts and `-c` — so that they behave the same.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use crate::analyzer::{self, Checked, Data, Meta, Target};
-use crate::auth::{self, Claims, SecretKey};
+use crate::auth::{self, Claims, Credential};
 use crate::catalog::{self, Department, Entity};
 use crate::config::{self, Config};
-use crate::database::{Database, Work, map_error};
+use crate::database::{Database, LoginOutcome, Work, map_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{self, Format, Printer, RowSink};
 use crate::planner::{self, Plan, Planned};
@@ -46,7 +46,14 @@ pub struct Session {
     pending_password: Option<(String, bool)>,
     /// Something was written: completion caches are stale.
     pub wrote: bool,
+    /// The session this shell runs as, read once (from `OC12_JWT` or the
+    /// token file) and kept for the shell's whole life: a login or logout in
+    /// another terminal does not change who this shell is.
+    identity: Identity,
 }
+
+/// The session a shell runs as, shared with the completer.
+pub type Identity = Arc<Mutex<Option<Credential>>>;
 
 impl Session {
     pub fn new(config: Config, format: Format, color: bool, interactive: bool) -> Session {
@@ -60,6 +67,7 @@ impl Session {
             held: None,
             pending_password: None,
             wrote: false,
+            identity: Identity::default(),
         }
     }
 
@@ -109,17 +117,30 @@ impl Session {
             .unwrap_or_else(|| crate::db::DEFAULT_DATABASE.to_owned())
     }
 
-    fn key(&self) -> Result<SecretKey> {
-        SecretKey::from_setting(self.config.secret_key())
+    /// The session this shell runs as: the one it logged in with, or the
+    /// saved one, read on first use. Its expiry is checked every time.
+    pub fn credential(&self) -> Result<Credential> {
+        let mut slot = self.identity.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = slot.as_ref() {
+            c.check_expiry()?;
+            return Ok(c.clone());
+        }
+        let c = auth::load_credential(&self.config.paths.state, self.config.get(config::JWT))?;
+        *slot = Some(c.clone());
+        Ok(c)
     }
 
-    /// The claims of the current token, checked (signature, expiry).
+    /// The shell's session, shared with the completer.
+    pub fn identity(&self) -> Identity {
+        self.identity.clone()
+    }
+
+    /// The claims of the current session (its expiry checked).
     pub fn claims(&self) -> Result<Claims> {
-        let token = auth::load_token(&self.config.paths.state, self.config.get(config::JWT))?;
-        auth::validate(&self.key()?, &token)
+        self.credential().map(|c| c.claims)
     }
 
-    /// Who the prompt shows, if anybody is logged in with a valid token.
+    /// Who the prompt shows, if anybody is logged in with a live session.
     pub fn user(&self) -> Option<String> {
         self.claims().ok().map(|c| c.sub)
     }
@@ -202,7 +223,8 @@ impl Session {
             self.pending_password = Some(password);
         }
         if self.held.is_none() {
-            let work = self.database()?.begin(&claims.sub, &claims.dept)?;
+            let credential = self.credential()?;
+            let work = self.database()?.begin(&credential)?;
             self.held = Some(work);
         }
         let work = self.held.as_mut().expect("begun above");
@@ -282,8 +304,8 @@ impl Session {
             }
             Meta::Help(topic) => said(out, &topic.map_or_else(catalog::overview, |t| t.text())),
             Meta::Logout => {
-                auth::delete_token(&self.config.paths.state)?;
-                said(out, "logged out")
+                let text = self.logout()?;
+                said(out, &text)
             }
             Meta::Whoami => {
                 let text = self.whoami()?;
@@ -312,38 +334,64 @@ impl Session {
         }
     }
 
-    /// Checks a password and saves a new token; returns the greeting.
+    /// Logs in on the server and saves the session; returns the greeting.
     pub fn login(&mut self, registration: &str, password: &str) -> Result<String> {
         let registration = registration.trim().to_ascii_lowercase();
-        let key = self.key()?;
         let ttl = auth::parse_ttl(self.config.get(config::TOKEN_TTL).unwrap_or("8h"))?;
-        let failures = self.config.paths.state.join("failures");
-        let delay = auth::login_delay(&failures, &registration);
-        if delay > Duration::ZERO {
-            std::thread::sleep(delay);
-        }
-        let record = self.database()?.login_lookup(&registration)?;
-        let ok = auth::verify_password(password, record.as_ref().map(|r| r.hash.as_str()));
-        let Some(record) = record.filter(|_| ok) else {
-            let count = auth::failed_login(&failures, &registration);
-            crate::monitoring::failed_logins(&registration, count);
-            return Err(Error::auth(format!(
-                "wrong registration number or password for `{registration}`"
-            )));
+        let outcome = self.database()?.login(&registration, password, ttl)?;
+        let credential = match outcome {
+            LoginOutcome::LoggedIn(c) => c,
+            LoginOutcome::Wrong { failures } => {
+                crate::monitoring::failed_logins(&registration, failures);
+                return Err(Error::auth(format!(
+                    "wrong registration number or password for `{registration}`"
+                )));
+            }
+            LoginOutcome::Throttled {
+                retry_after,
+                failures,
+            } => {
+                crate::monitoring::failed_logins(&registration, failures);
+                return Err(Error::auth(format!(
+                    "too many failed logins for `{registration}` ({failures} in a row); \
+                     try again in {retry_after} s"
+                )));
+            }
         };
-        auth::clear_failures(&failures, &registration);
-        let token = auth::issue(&key, &registration, &record.department, ttl)?;
-        auth::save_token(&self.config.paths.state, &token)?;
-        Ok(format!(
-            "logged in as {registration} ({})",
-            record.department
-        ))
+        auth::save_token(&self.config.paths.state, &credential.to_line())?;
+        let department = credential.claims.dept.clone();
+        *self.identity.lock().unwrap_or_else(|e| e.into_inner()) = Some(credential);
+        Ok(format!("logged in as {registration} ({department})"))
+    }
+
+    /// Ends this shell's session on the server (every copy of its token),
+    /// and removes the token file if it still holds that session.
+    fn logout(&mut self) -> Result<String> {
+        let current = self
+            .identity
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let credential = match current {
+            Some(c) => Some(c),
+            None => auth::load_token(&self.config.paths.state, self.config.get(config::JWT))
+                .ok()
+                .and_then(|line| Credential::parse(&line).ok()),
+        };
+        if let Some(c) = &credential {
+            self.database()?.logout(c)?;
+        }
+        let saved = auth::load_token(&self.config.paths.state, None).ok();
+        if saved.is_some_and(|line| credential.as_ref().is_none_or(|c| line == c.to_line())) {
+            auth::delete_token(&self.config.paths.state)?;
+        }
+        Ok("logged out".to_owned())
     }
 
     fn whoami(&mut self) -> Result<String> {
-        let claims = self.claims()?;
-        let work = self.database()?.begin(&claims.sub, &claims.dept)?;
-        let mut work = work;
+        let credential = self.credential()?;
+        let claims = &credential.claims;
+        let mut work = self.database()?.begin(&credential)?;
         // Read before the commit: a row holds its prepared statement, which
         // must be closed inside the transaction (a pooler such as pgbouncer
         // hands the server connection to somebody else after it).
@@ -367,7 +415,8 @@ impl Session {
     }
 
     fn passwd(&mut self, registration: Option<&str>) -> Result<String> {
-        let claims = self.claims()?;
+        let credential = self.credential()?;
+        let claims = credential.claims.clone();
         let target = registration.map_or_else(|| claims.sub.clone(), str::to_ascii_lowercase);
         let own = target == claims.sub;
         if !own && claims.dept != Department::Gestion.name() {
@@ -382,25 +431,39 @@ impl Session {
                 ));
             }
             let current = prompt::read_password("current password")?;
-            let record = self.database()?.login_lookup(&claims.sub)?;
-            if !auth::verify_password(&current, record.as_ref().map(|r| r.hash.as_str())) {
-                return Err(Error::auth("the current password is wrong"));
-            }
-            (prompt::read_new_password("password")?, false)
-        } else if self.interactive {
-            (
-                prompt::read_new_password(&format!("password for {target}"))?,
-                false,
-            )
+            let new = prompt::read_new_password("password")?;
+            let hash = auth::hash_password(&new)?;
+            let mut work = self.database()?.begin(&credential)?;
+            let salt: String = work
+                .client()
+                .query_one("SELECT crm.login_salt($1)", &[&claims.sub])
+                .map_err(|e| map_error(&e))?
+                .get(0);
+            let proof = auth::proof(&current, &salt)?;
+            work.client()
+                .execute("SELECT crm.change_password($1, $2)", &[&proof, &hash])
+                .map_err(|e| match e.code() {
+                    Some(c) if *c == postgres::error::SqlState::INVALID_PASSWORD => {
+                        Error::auth("the current password is wrong")
+                    }
+                    _ => map_error(&e),
+                })?;
+            work.commit()?;
+            (new, false)
         } else {
-            (auth::generate_password(), true)
+            let password = if self.interactive {
+                prompt::read_new_password(&format!("password for {target}"))?
+            } else {
+                auth::generate_password()
+            };
+            let hash = auth::hash_password(&password)?;
+            let mut work = self.database()?.begin(&credential)?;
+            work.client()
+                .execute("SELECT crm.set_password($1, $2)", &[&target, &hash])
+                .map_err(|e| map_error(&e))?;
+            work.commit()?;
+            (password, !self.interactive)
         };
-        let hash = auth::hash_password(&password)?;
-        let mut work = self.database()?.begin(&claims.sub, &claims.dept)?;
-        work.client()
-            .execute("SELECT crm.set_password($1, $2)", &[&target, &hash])
-            .map_err(|e| map_error(&e))?;
-        work.commit()?;
         crate::monitoring::collaborator_changed(
             &claims,
             &target,
@@ -409,8 +472,10 @@ impl Session {
         );
         Ok(if generated {
             format!("new password for {target}: {password}\n(shown once: hand it over privately)")
+        } else if own {
+            "password changed; your other sessions are ended".to_owned()
         } else {
-            format!("password changed for {target}")
+            format!("password changed for {target}; their sessions are ended")
         })
     }
 }

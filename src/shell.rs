@@ -42,8 +42,8 @@ pub fn run_command(config: &Config, command: Command) -> Result<i32> {
             greeting
         }
         Command::Logout => {
-            auth::delete_token(&config.paths.state)?;
-            "logged out".to_owned()
+            session.run_text("logout", &mut out)?;
+            return Ok(0);
         }
         Command::Whoami => {
             session.run_text("whoami", &mut out)?;

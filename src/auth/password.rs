@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use rand::RngExt;
 use scrypt::Scrypt;
-use scrypt::password_hash::{CustomizedPasswordHasher, PasswordVerifier};
-use scrypt::phc::{Output, PasswordHash, Salt};
+use scrypt::password_hash::CustomizedPasswordHasher;
+use scrypt::phc::{Output, PasswordHash};
 
 use scrypt::Params;
 
@@ -52,29 +52,22 @@ pub fn hash_password_with_cost(password: &str, log_n: u8) -> Result<String, Erro
     hash_with(password, params)
 }
 
-/// Checks `password` against a stored PHC string. With `None` (no such
-/// registration) or an unusable string, the password is still checked
-/// against a dummy hash of the same cost, so the answer takes the same time
-/// whether the registration exists or not; the result is then `false`.
-pub fn verify_password(password: &str, phc: Option<&str>) -> bool {
-    verify_with(password, phc, dummy_hash())
-}
-
-fn verify_with(password: &str, phc: Option<&str>, dummy: &str) -> bool {
-    let stored = phc
-        .and_then(|s| PasswordHash::new(s).ok())
-        .filter(acceptable);
-    match stored {
-        Some(hash) => Scrypt::new()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
-        None => {
-            if let Ok(hash) = PasswordHash::new(dummy) {
-                let _ = Scrypt::new().verify_password(password.as_bytes(), &hash);
-            }
-            false
-        }
+/// The proof a login sends: the scrypt output (unpadded base64) of
+/// `password` under the parameters and salt the server handed out
+/// (`$scrypt$ln=17,r=8,p=1$<salt>`, from `crm.login_salt`). Parameters
+/// costlier than we accept (a hostile server) are refused before computing.
+pub fn proof(password: &str, salt_phc: &str) -> Result<String, Error> {
+    let bad = || Error::internal("the server sent unusable password parameters");
+    let parsed = PasswordHash::new(salt_phc).map_err(|_| bad())?;
+    if !acceptable(&parsed) {
+        return Err(bad());
     }
+    let params = Params::try_from(&parsed).map_err(|_| bad())?;
+    let salt = parsed.salt.ok_or_else(bad)?;
+    let mut output = [0u8; Params::RECOMMENDED_LEN];
+    scrypt::scrypt(password.as_bytes(), salt.as_ref(), &params, &mut output).map_err(|_| bad())?;
+    let hash = Output::new(&output).map_err(|_| bad())?;
+    Ok(hash.to_string())
 }
 
 /// The password policy: at least 8 characters, at least one letter, and at
@@ -167,30 +160,6 @@ fn acceptable(hash: &PasswordHash) -> bool {
             .is_ok_and(|p| p.log_n() <= MAX_LOG_N && p.r() <= MAX_R && p.p() <= MAX_P)
 }
 
-/// A well-formed PHC string with the configured cost and a hash that matches
-/// no password. Built without hashing anything, so the first unknown login
-/// costs no more than later ones.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let params = configured_params().unwrap_or(Params::RECOMMENDED);
-        dummy_for(params).unwrap_or_default()
-    })
-}
-
-fn dummy_for(params: Params) -> Option<String> {
-    let mut salt = [0u8; SALT_LEN];
-    rand::fill(&mut salt[..]);
-    let hash = PasswordHash {
-        algorithm: scrypt::phc::ALG_ID,
-        version: None,
-        params: params.try_into().ok()?,
-        salt: Some(Salt::new(&salt).ok()?),
-        hash: Some(Output::new(&[0u8; Params::RECOMMENDED_LEN]).ok()?),
-    };
-    Some(hash.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,12 +170,13 @@ mod tests {
     }
 
     #[test]
-    fn hash_then_verify_roundtrip() {
+    fn the_proof_is_the_hash_part_of_the_phc_string() {
         let phc = hash_with("@pplepie94", cheap()).unwrap();
         assert!(phc.starts_with("$scrypt$ln=4,r=8,p=1$"), "{phc}");
-        assert!(verify_password("@pplepie94", Some(&phc)));
-        assert!(!verify_password("@pplepie95", Some(&phc)));
-        assert!(!verify_password("", Some(&phc)));
+        let (salt_phc, hash) = phc.rsplit_once('$').unwrap();
+        assert_eq!(proof("@pplepie94", salt_phc).unwrap(), hash);
+        assert_ne!(proof("@pplepie95", salt_phc).unwrap(), hash);
+        assert_ne!(proof("", salt_phc).unwrap(), hash);
     }
 
     #[test]
@@ -220,8 +190,6 @@ mod tests {
     fn default_parameters_are_ln17_r8_p1() {
         let params = params_from_setting(None).unwrap();
         assert_eq!((params.log_n(), params.r(), params.p()), (17, 8, 1));
-        let phc = dummy_for(params).unwrap();
-        assert!(phc.starts_with("$scrypt$ln=17,r=8,p=1$"), "{phc}");
         assert_eq!(params_from_setting(Some("")).unwrap(), params);
     }
 
@@ -237,38 +205,18 @@ mod tests {
     }
 
     #[test]
-    fn unknown_user_is_refused() {
-        // The real dummy costs a full ln=17 hash (seconds in a debug build):
-        // once through the public function, then with a cheap dummy.
-        assert!(!verify_password("@pplepie94", None));
-        let dummy = dummy_for(cheap()).unwrap();
-        assert!(!verify_with("", None, &dummy));
-        assert!(!verify_with("@pplepie94", None, &dummy));
-    }
-
-    #[test]
-    fn the_dummy_matches_no_password() {
-        let dummy = dummy_for(cheap()).unwrap();
-        assert!(PasswordHash::new(&dummy).is_ok());
-        assert!(!verify_with("", Some(&dummy), &dummy));
-        assert!(!verify_with("@pplepie94", Some(&dummy), &dummy));
-    }
-
-    #[test]
-    fn unusable_stored_hashes_are_refused() {
-        let dummy = dummy_for(cheap()).unwrap();
-        for phc in [
+    fn unusable_parameters_are_refused_without_computing() {
+        for salt_phc in [
             "",
             "not a hash",
             "$scrypt$",
-            "$argon2id$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaA",
+            "$argon2id$v=19$m=16,t=2,p=1$c2FsdHNhbHQ",
+            "$scrypt$ln=40,r=8,p=1$c2FsdHNhbHRzYWx0",
+            "$scrypt$ln=4,r=8,p=1",
         ] {
-            assert!(!verify_with("x", Some(phc), &dummy), "{phc}");
+            let e = proof("x", salt_phc).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Internal, "{salt_phc}");
         }
-        // A stored hash costing more than we accept (a corrupt row) is refused
-        // without being computed.
-        let huge = dummy_for(Params::new(40, 8, 1).unwrap()).unwrap();
-        assert!(!verify_with("x", Some(&huge), &dummy));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The token file `$OC12_HOME/token`, and the private files and directories
-//! it and the failure counters live in.
+//! The token file `$OC12_HOME/token` (one line, `TOKEN:SECRET`), and the
+//! private directory it lives in.
 
 use std::fs::{self, DirBuilder, OpenOptions, Permissions};
 use std::io::{self, ErrorKind as IoErrorKind, Write};
