@@ -91,9 +91,8 @@ struct Bench {
     psql: PathBuf,
     dir: PathBuf,
     cluster: LocalCluster,
-    app_url: String,
+    url: String,
     admin_url: String,
-    secret: String,
     support_token: String,
     gestion_token: String,
     runs: usize,
@@ -152,9 +151,8 @@ impl Bench {
             psql: find_psql(),
             dir: dir.to_owned(),
             cluster,
-            app_url: init.app_url,
+            url: init.server_url,
             admin_url,
-            secret: oc12::init::random_token(48),
             support_token: String::new(),
             gestion_token: String::new(),
             runs,
@@ -172,8 +170,7 @@ impl Bench {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.dir)
             .env("OC12_HOME", self.dir.join("home"))
-            .env("OC12_DATABASE_URL", &self.app_url)
-            .env("OC12_SECRET_KEY", &self.secret)
+            .env("OC12_DATABASE_URL", &self.url)
             .env("NO_COLOR", "1")
             .current_dir(&self.dir);
         if !token.is_empty() {

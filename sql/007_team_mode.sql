@@ -18,7 +18,7 @@ CREATE TABLE crm.settings (
 INSERT INTO crm.settings (name, value) VALUES
     ('statement_timeout', '30s'),
     ('idle_in_transaction_session_timeout', '5min'),
-    ('session_connection_limit', '6'),
+    ('session_connection_limit', '8'),
     ('sessions_per_collaborator', '4'),
     ('session_max_seconds', '604800');
 
@@ -599,7 +599,7 @@ $$;
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '@P@_gate') THEN
-        CREATE ROLE @P@_gate LOGIN NOINHERIT CONNECTION LIMIT 16 PASSWORD 'oc12-gate-is-public';
+        CREATE ROLE @P@_gate LOGIN NOINHERIT CONNECTION LIMIT 32 PASSWORD 'oc12-gate-is-public';
     END IF;
 END;
 $$;

@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 /// local cluster adds.
 pub const HOME: &str = "OC12_HOME";
 pub const DATABASE_URL: &str = "OC12_DATABASE_URL";
-pub const SECRET_KEY: &str = "OC12_SECRET_KEY";
 pub const TOKEN_TTL: &str = "OC12_TOKEN_TTL";
 pub const JWT: &str = "OC12_JWT";
 pub const SENTRY_DSN: &str = "SENTRY_DSN";
@@ -86,7 +85,7 @@ pub struct Config {
 }
 
 impl std::fmt::Debug for Config {
-    // The secret key and tokens must never be printed.
+    // Passwords and tokens must never be printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("paths", &self.paths)
@@ -133,9 +132,6 @@ impl Config {
         self.get(DATABASE_URL)
     }
 
-    pub fn secret_key(&self) -> Option<&str> {
-        self.get(SECRET_KEY)
-    }
 
     pub fn no_color(&self) -> bool {
         self.vars.contains_key(NO_COLOR)
@@ -160,7 +156,7 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
 }
 
 /// Sets `updates` in `config.env`, keeping the other lines, written with
-/// mode 0600 (it holds the secret key) through a temporary file and a rename
+/// mode 0600 (it may hold the local cluster's admin password) through a temporary file and a rename
 /// so that a crash never leaves half a file.
 pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
     let path = paths.config_file();
@@ -264,13 +260,13 @@ mod tests {
         let paths = Paths::in_home(dir.path());
         update_config_file(
             &paths,
-            &[(SECRET_KEY, "from-config"), (TOKEN_TTL, "1h"), (JWT, "cfg")],
+            &[(NO_COLOR, "from-config"), (TOKEN_TTL, "1h"), (JWT, "cfg")],
         )
         .unwrap();
-        let env = map(&[(HOME, home), (SECRET_KEY, "from-env")]);
-        let dotenv = map(&[(SECRET_KEY, "from-dotenv"), (TOKEN_TTL, "2h")]);
+        let env = map(&[(HOME, home), (NO_COLOR, "from-env")]);
+        let dotenv = map(&[(NO_COLOR, "from-dotenv"), (TOKEN_TTL, "2h")]);
         let c = Config::from_sources(&env, &dotenv).unwrap();
-        assert_eq!(c.secret_key(), Some("from-env"));
+        assert_eq!(c.get(NO_COLOR), Some("from-env"));
         assert_eq!(c.get(TOKEN_TTL), Some("2h"));
         assert_eq!(c.get(JWT), Some("cfg"));
         assert_eq!(c.database_url(), None);
@@ -283,16 +279,16 @@ mod tests {
         let paths = Paths::in_home(&dir.path().join("h"));
         update_config_file(
             &paths,
-            &[(SECRET_KEY, "k1"), (DATABASE_URL, "postgresql://a:b@/c")],
+            &[(LOCAL_ADMIN_PASSWORD, "k1"), (DATABASE_URL, "postgresql://a:b@/c")],
         )
         .unwrap();
-        update_config_file(&paths, &[(SECRET_KEY, "k2")]).unwrap();
+        update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "k2")]).unwrap();
         let meta = fs::metadata(paths.config_file()).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         let dirmode = fs::metadata(&paths.config).unwrap().permissions().mode();
         assert_eq!(dirmode & 0o777, 0o700);
         let vars = read_env_file(&paths.config_file()).unwrap();
-        assert_eq!(vars[SECRET_KEY], "k2");
+        assert_eq!(vars[LOCAL_ADMIN_PASSWORD], "k2");
         assert_eq!(vars[DATABASE_URL], "postgresql://a:b@/c");
     }
 

@@ -96,7 +96,6 @@ pub fn init(config: &Config) -> Guard {
 /// configuration, the release, no personal data, the scrubber. Public so
 /// that tests can build a client the same way.
 pub fn client_options(config: &Config) -> ClientOptions {
-    let secret_key = config.secret_key().map(str::to_owned);
     let mut options = ClientOptions::new()
         .release(RELEASE)
         .send_default_pii(false)
@@ -105,7 +104,7 @@ pub fn client_options(config: &Config) -> ClientOptions {
         // Chosen here rather than by the crate: its panic integration would
         // print and report a panic that `catch` turns into an error.
         .default_integrations(false)
-        .before_send(move |event| scrub::event(event, secret_key.as_deref()));
+        .before_send(scrub::event);
     options.server_name = None;
     options.integrations = vec![
         Arc::new(sentry::integrations::contexts::ContextIntegration::new()),
@@ -525,7 +524,7 @@ fn tag_value(text: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(64)
         .collect();
-    redact(&one_line, None).unwrap_or(one_line)
+    redact(&one_line).unwrap_or(one_line)
 }
 
 /// The message of an unexpected error without the values it may quote:
@@ -550,7 +549,7 @@ fn strip_values(message: &str) -> String {
             i += 1;
         }
     }
-    redact(&out, None).unwrap_or(out)
+    redact(&out).unwrap_or(out)
 }
 
 #[cfg(test)]

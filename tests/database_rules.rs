@@ -221,8 +221,7 @@ enum Did {
 }
 
 fn try_as(db: &TestDb, registration: &str, sql: &str) -> Did {
-    let mut app = db.app();
-    match as_collaborator(&mut app, &db.prefix(), registration, sql) {
+    match as_collaborator(db, registration, sql) {
         Ok(n) => Did::Rows(n),
         Err(e) => {
             let code = e.code().map(|c| c.code().to_owned()).unwrap_or_default();
@@ -574,9 +573,11 @@ fn collaborators_and_passwords_only_through_their_functions() {
 }
 
 #[test]
-fn the_application_role_alone_reads_nothing_but_the_login_lookup() {
+fn the_gate_role_reads_nothing_and_gets_salts_only() {
     let db = TestDb::demo();
-    let mut app = db.app();
+    let prefix = db.prefix();
+    let url = db.url.replace("postgresql:///", &format!("postgresql://{prefix}_gate:oc12-gate-is-public@/"));
+    let mut gate = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     for table in [
         "client",
         "contract",
@@ -584,26 +585,42 @@ fn the_application_role_alone_reads_nothing_but_the_login_lookup() {
         "collaborator",
         "collaborator_password",
         "audit",
+        "session",
+        "server_key",
+        "login_failure",
     ] {
-        let err = app
+        let err = gate
             .query(&format!("SELECT 1 FROM crm.{table}"), &[])
             .unwrap_err();
         assert_eq!(err.code().unwrap().code(), "42501", "{table}");
     }
-    let row = app
-        .query_one(
-            "SELECT hash, department FROM crm.login_lookup('ac123456789')",
-            &[],
-        )
-        .unwrap();
-    assert!(row.get::<_, String>(0).starts_with("$scrypt$"));
-    assert_eq!(row.get::<_, String>(1), "gestion");
-    assert!(
-        app.query("SELECT * FROM crm.login_lookup('zz000000000')", &[])
+    let salt: String = gate
+        .query_one("SELECT crm.login_salt('ac123456789')", &[])
+        .unwrap()
+        .get(0);
+    assert!(salt.starts_with("$scrypt$ln="), "{salt}");
+    assert_eq!(salt.matches('$').count(), 3, "parameters and salt, no hash: {salt}");
+    // An unknown registration gets a salt too, the same every time.
+    let unknown = |gate: &mut postgres::Client| -> String {
+        gate.query_one("SELECT crm.login_salt('zz000000000')", &[])
             .unwrap()
-            .is_empty()
+            .get(0)
+    };
+    assert_eq!(unknown(&mut gate), unknown(&mut gate));
+    for f in [
+        "crm.session_check()",
+        "crm.logout()",
+        "crm.set_password('ab123456789', 'x')",
+        "crm.add_collaborator(NULL, 'x', 'x@y.z', 'gestion', NULL, NULL)",
+    ] {
+        let err = gate.query(&format!("SELECT {f}"), &[]).unwrap_err();
+        assert_eq!(err.code().unwrap().code(), "42501", "{f}");
+    }
+    assert!(gate.batch_execute("SET ROLE postgres").is_err(), "no way up");
+    assert!(
+        gate.batch_execute(&format!("SET ROLE {prefix}_ac123456789")).is_err(),
+        "no way into a collaborator"
     );
-    assert!(app.batch_execute("SET ROLE postgres").is_err(), "no way up");
 }
 
 #[test]

@@ -113,12 +113,25 @@ fn init_demo_loads_exactly_the_demo_data() {
         rows(&mut admin, "SELECT id FROM crm.department ORDER BY id"),
         ["commercial", "gestion", "support"]
     );
-    // Every demo password is an scrypt PHC string that checks.
-    let hashes = rows(&mut admin, "SELECT hash FROM crm.collaborator_password");
-    assert_eq!(hashes.len(), 7);
-    for h in &hashes {
-        assert!(h.starts_with("$scrypt$"), "{h}");
-        assert!(oc12::auth::verify_password(support::DEMO_PASSWORD, Some(h)));
+    // Every demo password is stored as scrypt parameters, a salt and the
+    // verifier sha256(scrypt output): the proof of the demo password checks.
+    let stored = rows(
+        &mut admin,
+        "SELECT '$scrypt$' || params || '$' || salt || '|' || encode(verifier, 'hex') \
+         FROM crm.collaborator_password",
+    );
+    assert_eq!(stored.len(), 7);
+    for s in &stored {
+        let (salt_phc, verifier) = s.split_once('|').unwrap();
+        let proof = oc12::auth::proof(support::DEMO_PASSWORD, salt_phc).unwrap();
+        let expected: String = admin
+            .query_one(
+                "SELECT encode(sha256(decode(rpad($1, 44, '='), 'base64')), 'hex')",
+                &[&proof],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(verifier, expected, "{s}");
     }
 }
 
@@ -234,8 +247,12 @@ fn init_through_the_binary_prints_the_url_and_writes_a_private_config() {
     let mode = std::fs::metadata(&config).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let vars = oc12::config::read_env_file(&config).unwrap();
-    assert!(vars["OC12_SECRET_KEY"].len() >= 32);
-    assert!(vars["OC12_DATABASE_URL"].contains(&format!("oc12_{name}_app")));
+    // The server's address and nothing else: no user, no password, no key.
+    let url = &vars["OC12_DATABASE_URL"];
+    assert!(url.starts_with(&format!("postgresql:///{name}?host=")), "{url}");
+    assert!(!url.contains('@'), "{url}");
+    assert!(!vars.contains_key("OC12_SECRET_KEY"));
+    assert!(out.contains(&format!("    OC12_DATABASE_URL={url}\n")), "{out}");
 
     let again = Shell::bare(home.path())
         .args(["init", "--demo", "--admin-url", &c.admin_url(&name)])
@@ -355,7 +372,7 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
     );
     assert!(status().contains("running"));
     let vars = oc12::config::read_env_file(&home.path().join("config.env")).unwrap();
-    assert!(vars["OC12_SECRET_KEY"].len() >= 32);
+    assert!(!vars.contains_key("OC12_SECRET_KEY"));
     assert!(!vars.contains_key("OC12_DATABASE_URL"));
 
     // Write through the superuser, then stop and start: the data is kept.

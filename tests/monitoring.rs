@@ -48,6 +48,7 @@ fn helper_writes_events() {
         iat: 0,
         exp: 0,
         jti: String::new(),
+        role: String::new(),
     };
     sentry::Hub::run(hub, || {
         for i in 0..EVENTS_PER_WRITER {

@@ -170,8 +170,7 @@ impl Shared {
 fn session(db: &TestDb, registration: &str) -> (Session, Printer<Shared>, Shared) {
     let env: HashMap<String, String> = [
         ("OC12_HOME", db.home.path().to_str().unwrap()),
-        ("OC12_DATABASE_URL", db.app_url.as_str()),
-        ("OC12_SECRET_KEY", db.secret_key.as_str()),
+        ("OC12_DATABASE_URL", db.url.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

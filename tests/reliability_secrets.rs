@@ -1,6 +1,7 @@
 //! Secrets: private files stay private, a copied token dies with its
-//! expiry, and the secret key and passwords never leak into any output,
-//! log, event file, history or audit row.
+//! expiry, and session secrets and passwords never leak into any output but
+//! the one that hands them over, nor into a log, event file, history or
+//! audit row.
 
 mod support;
 
@@ -25,24 +26,18 @@ fn the_token_and_config_files_are_private() {
     db.login("ab123456789");
     assert_eq!(mode(&db.home.path().join("token")), 0o600);
     assert_eq!(mode(db.home.path()), 0o700);
-    // `init` on an existing server writes config.env with the secret key.
+    // `init` on an existing server writes config.env: the address only.
     let home = tempfile::tempdir().unwrap();
-    let run = db
-        .shell_in(home.path())
+    db.shell_in(home.path())
         .env_remove("OC12_DATABASE_URL")
-        .env_remove("OC12_SECRET_KEY")
         .args(["init", "--admin-url", &db.admin_url])
         .run()
         .status(0);
     let config = home.path().join("config.env");
     assert_eq!(mode(&config), 0o600);
-    let text = std::fs::read_to_string(&config).unwrap();
-    let key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("OC12_SECRET_KEY="))
-        .expect("a secret key");
-    assert!(key.len() >= 32);
-    assert!(!run.stdout().contains(key) && !run.stderr().contains(key));
+    let vars = oc12::config::read_env_file(&config).unwrap();
+    assert_eq!(vars.keys().collect::<Vec<_>>(), ["OC12_DATABASE_URL"]);
+    assert_eq!(vars["OC12_DATABASE_URL"], db.url);
 }
 
 /// The `exp` claim of a token, in seconds since the epoch.
@@ -65,6 +60,22 @@ fn a_copied_token_works_only_until_it_expires() {
         .run()
         .status(0);
     let token = std::fs::read_to_string(db.home.path().join("token")).unwrap();
+    // The session's role expires on the server at the same second.
+    let role = token.trim().split(':').next().map(|t| {
+        let payload = t.split('.').nth(1).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&json).unwrap()["role"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let valid_until: i64 = db
+        .value(&format!(
+            "SELECT extract(epoch FROM rolvaliduntil)::bigint::text FROM pg_roles WHERE rolname = '{}'",
+            role.unwrap()
+        ))
+        .parse()
+        .unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     std::fs::copy(db.home.path().join("token"), elsewhere.path().join("token")).unwrap();
     // Copied to another home, or given in OC12_JWT: it works for now.
@@ -77,7 +88,8 @@ fn a_copied_token_works_only_until_it_expires() {
     assert_eq!(copied().run().status(0).stdout(), "6\n");
     assert_eq!(exported().run().status(0).stdout(), "6\n");
     // Past its expiry (whole seconds, no leeway), it is refused.
-    let exp = expiry(token.trim());
+    let exp = expiry(token.trim().split(':').next().unwrap());
+    assert_eq!(valid_until, exp as i64);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let wait = Duration::from_secs(exp + 1).saturating_sub(now);
     assert!(wait <= Duration::from_secs(3), "{wait:?}");
@@ -115,9 +127,8 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[test]
-fn the_secret_key_and_passwords_never_leak() {
+fn session_secrets_and_passwords_never_leak() {
     let db = TestDb::demo();
-    let key = db.secret_key.clone();
     let mut seen: Vec<(String, Vec<u8>)> = Vec::new();
     let mut keep = |what: &str, run: support::Run| {
         seen.push((format!("{what} stdout"), run.0.stdout.clone()));
@@ -132,7 +143,7 @@ fn the_secret_key_and_passwords_never_leak() {
             .stdin("not-the-password")
             .run(),
     );
-    keep(
+    let login = keep(
         "login",
         db.shell()
             .args(["login", "ac123456789", "--password-stdin", "--print-token"])
@@ -140,6 +151,15 @@ fn the_secret_key_and_passwords_never_leak() {
             .run()
             .status(0),
     );
+    // The session secret: printed on purpose by --print-token, nowhere else.
+    let secret = login
+        .stdout()
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(secret.len() >= 32, "{}", login.stdout());
     keep(
         "tampered token",
         db.shell()
@@ -228,13 +248,18 @@ fn the_secret_key_and_passwords_never_leak() {
     );
     seen.push(("audit".into(), audit.into_bytes()));
     let hashes: Vec<String> = admin
-        .query("SELECT hash FROM crm.collaborator_password", &[])
+        .query(
+            "SELECT encode(verifier, 'base64') FROM crm.collaborator_password",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
     for (what, bytes) in &seen {
-        assert!(!contains(bytes, &key), "the secret key is in {what}");
+        if what != "login stdout" && !what.ends_with("/token") {
+            assert!(!contains(bytes, &secret), "the session secret is in {what}");
+        }
         for h in &hashes {
             assert!(!contains(bytes, h), "a password hash is in {what}");
         }

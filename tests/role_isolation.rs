@@ -1,11 +1,13 @@
-//! Statements run under the collaborator's role with `SET LOCAL ROLE`
-//! inside their own transaction: on a pooled connection, neither the role
-//! nor an open (or failed) transaction is ever left for the next user.
+//! Each session connects as its own role, and each statement runs in its
+//! own transaction: a pooled connection is never left inside a transaction
+//! (open or failed) for the next statement, and a session is never anybody
+//! else.
 
 mod support;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
+use oc12::auth::Credential;
 use oc12::database::Database;
 use support::TestDb;
 
@@ -24,37 +26,38 @@ fn forbidden(department: &str) -> &'static str {
     }
 }
 
-/// Checks out a pooled connection between statements: it is the
-/// application role again, outside any transaction.
+/// Checks out a pooled connection between statements: it is the session's
+/// role, outside any transaction.
 #[track_caller]
-fn idle_connection_is_clean(database: &Database, app_role: &str) {
-    let mut conn = database.connection().unwrap();
+fn idle_connection_is_clean(database: &Database, credential: &Credential) {
+    let mut conn = database.connection(credential).unwrap();
     let row = conn
         .query_one("SELECT current_user::text, session_user::text", &[])
         .unwrap();
-    assert_eq!(row.get::<_, String>(0), app_role);
-    assert_eq!(row.get::<_, String>(1), app_role);
+    assert_eq!(row.get::<_, String>(0), credential.claims.role);
+    assert_eq!(row.get::<_, String>(1), credential.claims.role);
     // SAVEPOINT only works inside a transaction block.
     let e = conn.batch_execute("SAVEPOINT probe").unwrap_err();
     assert_eq!(e.code().unwrap().code(), "25P01", "{e}");
 }
 
-/// One statement as `registration`, ended in one of four ways; returns the
+/// One statement of a session, ended in one of four ways; returns the
 /// backend that served it.
-fn one_statement(database: &Database, prefix: &str, i: usize) -> i32 {
-    let (registration, department) = USERS[i % USERS.len()];
-    let mut work = database.begin(registration, department).unwrap();
+fn one_statement(database: &Database, credential: &Credential, i: usize) -> i32 {
+    let registration = credential.claims.sub.as_str();
+    let department = credential.claims.dept.as_str();
+    let mut work = database.begin(credential).unwrap();
     let row = work
         .client()
         .query_one("SELECT current_user::text, crm.me(), pg_backend_pid()", &[])
         .unwrap();
-    assert_eq!(row.get::<_, String>(0), format!("{prefix}_{registration}"));
+    assert_eq!(row.get::<_, String>(0), credential.claims.role);
     assert_eq!(
         row.get::<_, Option<String>>(1).as_deref(),
         Some(registration)
     );
     let pid: i32 = row.get(2);
-    match (i / USERS.len()) % 4 {
+    match i % 4 {
         0 => work.commit().unwrap(),
         1 => work.rollback().unwrap(),
         // Refused by PostgreSQL, then dropped without a word.
@@ -77,45 +80,38 @@ fn one_statement(database: &Database, prefix: &str, i: usize) -> i32 {
 }
 
 #[test]
-fn users_alternating_on_one_pool_never_inherit_a_role() {
+fn statements_on_a_session_pool_never_leave_a_transaction_behind() {
     let db = TestDb::demo();
-    let before = db.snapshot();
-    let database = Database::open(&db.app_url).unwrap();
-    let prefix = db.prefix();
-    let app_role = format!("{prefix}_app");
-    let mut served: HashMap<i32, HashSet<&str>> = HashMap::new();
-    for i in 0..96 {
-        let pid = one_statement(&database, &prefix, i);
-        served
-            .entry(pid)
-            .or_default()
-            .insert(USERS[i % USERS.len()].0);
-        idle_connection_is_clean(&database, &app_role);
+    for (registration, _) in USERS {
+        let credential = db.login_session(registration);
+        let before = db.snapshot();
+        let database = Database::open(&db.url).unwrap();
+        let mut served = HashSet::new();
+        for i in 0..32 {
+            served.insert(one_statement(&database, &credential, i));
+            idle_connection_is_clean(&database, &credential);
+        }
+        assert!(served.len() <= 4, "the pool holds at most 4: {served:?}");
+        assert_eq!(db.snapshot(), before, "refused statements changed nothing");
     }
-    assert!(served.len() <= 4, "the pool holds at most 4: {served:?}");
-    assert!(
-        served.values().any(|users| users.len() == USERS.len()),
-        "one connection served every user in turn: {served:?}"
-    );
-    assert_eq!(db.snapshot(), before, "refused statements changed nothing");
 }
 
 #[test]
-fn users_at_the_same_time_on_one_pool_never_inherit_a_role() {
+fn sessions_at_the_same_time_stay_themselves() {
     let db = TestDb::demo();
-    let database = Database::open(&db.app_url).unwrap();
-    let prefix = db.prefix();
+    let sessions: Vec<Credential> = USERS.iter().map(|(r, _)| db.login_session(r)).collect();
     std::thread::scope(|s| {
         for t in 0..6 {
-            let (database, prefix) = (&database, &prefix);
+            let (db, credential) = (&db, &sessions[t % sessions.len()]);
             s.spawn(move || {
+                let database = Database::open(&db.url).unwrap();
                 for i in 0..48 {
-                    one_statement(database, prefix, i + t);
+                    one_statement(&database, credential, i + t);
                 }
+                idle_connection_is_clean(&database, credential);
             });
         }
     });
-    idle_connection_is_clean(&database, &format!("{prefix}_app"));
 }
 
 #[test]

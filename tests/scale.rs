@@ -42,26 +42,22 @@ fn plan_of(text: &str) -> oc12::planner::Plan {
 }
 
 /// PostgreSQL's plan for `sql` with `params`, as the collaborator
-/// `registration` (through the application role, as the shell runs it).
+/// `registration` (through a session of theirs, as the shell runs it).
 fn explain(
     db: &TestDb,
     registration: &str,
     sql: &str,
     params: &[&(dyn postgres::types::ToSql + Sync)],
 ) -> String {
-    let mut app = db.app();
-    let mut tx = app.transaction().unwrap();
-    tx.batch_execute(&format!(
-        "SET LOCAL ROLE \"{}_{registration}\"",
-        db.prefix()
-    ))
-    .unwrap();
-    tx.query(&format!("EXPLAIN {sql}"), params)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .iter()
-        .map(|r| r.get::<_, String>(0))
-        .collect::<Vec<_>>()
-        .join("\n")
+    db.with_session(registration, |app| {
+        let mut tx = app.transaction().unwrap();
+        tx.query(&format!("EXPLAIN {sql}"), params)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 #[track_caller]

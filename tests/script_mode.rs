@@ -395,8 +395,7 @@ fn exit_codes() {
     let nowhere = db.home.path().join("no-server");
     std::fs::create_dir(&nowhere).unwrap();
     let url = format!(
-        "postgresql://{}_app@{}/{}",
-        db.prefix(),
+        "postgresql://{}/{}",
         nowhere.display().to_string().replace('/', "%2F"),
         db.name
     );

@@ -1,5 +1,5 @@
 //! Defence in depth: whatever ends up in an event, no password hash, no
-//! token and no secret key leaves the process. Every string of the event
+//! token and no session secret leaves the process. Every string of the event
 //! (message, tags, extra, exception values, contexts, ...) is scanned.
 
 use sentry::protocol::Event;
@@ -20,15 +20,15 @@ const SECRET_KEYS: &[&str] = &[
     "cookie",
 ];
 
-/// Shorter secret keys than this are not searched for: a two-letter "key"
-/// would redact half of every message. Real keys are at least 32 bytes.
-const MIN_SECRET_LEN: usize = 8;
+/// A run of this many hexadecimal digits is a session secret (64), not an
+/// id (a session id has 32).
+const MIN_SECRET_HEX: usize = 48;
 
 /// Redacts every string of `event`. `None` only if the event cannot be
 /// represented as JSON, in which case it is safer not to send it.
-pub fn event(event: Event<'static>, secret_key: Option<&str>) -> Option<Event<'static>> {
+pub fn event(event: Event<'static>) -> Option<Event<'static>> {
     let mut value = serde_json::to_value(&event).ok()?;
-    walk(&mut value, secret_key);
+    walk(&mut value);
     let mut event: Event<'static> = serde_json::from_value(value).ok()?;
     // The contexts integration fills in the host name; it says nothing about
     // the shell's behaviour and identifies a person's machine.
@@ -36,20 +36,20 @@ pub fn event(event: Event<'static>, secret_key: Option<&str>) -> Option<Event<'s
     Some(event)
 }
 
-fn walk(value: &mut Value, secret_key: Option<&str>) {
+fn walk(value: &mut Value) {
     match value {
         Value::String(s) => {
-            if let Some(clean) = redact(s, secret_key) {
+            if let Some(clean) = redact(s) {
                 *s = clean;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| walk(v, secret_key)),
+        Value::Array(items) => items.iter_mut().for_each(walk),
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 if is_secret_key(key) && v.is_string() {
                     *v = Value::String(REDACTED.into());
                 } else {
-                    walk(v, secret_key);
+                    walk(v);
                 }
             }
         }
@@ -62,21 +62,38 @@ fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.iter().any(|k| key.contains(k))
 }
 
-/// `text` with every password hash, token-looking string and the secret key
-/// replaced by [`REDACTED`]; `None` when there was nothing to redact.
-pub fn redact(text: &str, secret_key: Option<&str>) -> Option<String> {
+/// `text` with every password hash, token-looking string and session
+/// secret replaced by [`REDACTED`]; `None` when there was nothing to redact.
+pub fn redact(text: &str) -> Option<String> {
     let mut out = text.to_owned();
     let mut changed = false;
-    if let Some(key) = secret_key.filter(|k| k.len() >= MIN_SECRET_LEN)
-        && out.contains(key)
-    {
-        out = out.replace(key, REDACTED);
-        changed = true;
-    }
     if let Some(clean) = redact_shapes(&out) {
         out = clean;
         changed = true;
     }
+    if let Some(clean) = redact_hex_runs(&out) {
+        out = clean;
+        changed = true;
+    }
+    changed.then_some(out)
+}
+
+/// Replaces runs of at least [`MIN_SECRET_HEX`] hexadecimal digits.
+fn redact_hex_runs(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut last, mut changed) = (0, 0, false);
+    while i < bytes.len() {
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        if run >= MIN_SECRET_HEX {
+            out.push_str(&text[last..i]);
+            out.push_str(REDACTED);
+            last = i + run;
+            changed = true;
+        }
+        i += run.max(1);
+    }
+    out.push_str(&text[last..]);
     changed.then_some(out)
 }
 
@@ -149,27 +166,36 @@ mod tests {
     const HASH: &str = "$scrypt$ln=17,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
     const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYTEyMyJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
 
+    const SECRET: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
     #[test]
-    fn redacts_hashes_tokens_and_the_key_inside_text() {
-        let text = format!("hash {HASH}, token={JWT}; key k3y-k3y-k3y-k3y!");
-        let clean = redact(&text, Some("k3y-k3y-k3y-k3y")).unwrap();
-        assert_eq!(clean, "hash [redacted], token=[redacted]; key [redacted]!");
+    fn redacts_hashes_tokens_and_session_secrets_inside_text() {
+        let text = format!("hash {HASH}, token={JWT}; secret {SECRET}!");
+        let clean = redact(&text).unwrap();
+        assert_eq!(
+            clean,
+            "hash [redacted], token=[redacted]; secret [redacted]!"
+        );
+        // A token file's line, token and secret together.
+        assert_eq!(
+            redact(&format!("line {JWT}:{SECRET}")).unwrap(),
+            "line [redacted]:[redacted]"
+        );
     }
 
     #[test]
     fn leaves_ordinary_text_alone() {
-        assert_eq!(
-            redact("collaborator ab123 changed: name, email", None),
-            None
-        );
-        assert_eq!(redact("eyJ", None), None);
-        assert_eq!(redact("money $12", Some("short")), None);
+        assert_eq!(redact("collaborator ab123 changed: name, email"), None);
+        assert_eq!(redact("eyJ"), None);
+        assert_eq!(redact("money $12"), None);
+        // A session id (32 hex digits) is not a secret.
+        assert_eq!(redact("session 0f0e0d0c0b0a09080706050403020100"), None);
     }
 
     #[test]
     fn redacts_values_under_secret_keys() {
         let mut v = serde_json::json!({"extra": {"Password": "hunter2", "count": 3}});
-        walk(&mut v, None);
+        walk(&mut v);
         assert_eq!(v["extra"]["Password"], REDACTED);
         assert_eq!(v["extra"]["count"], 3);
     }

@@ -6,7 +6,7 @@ use sentry::test::{with_captured_events, with_captured_events_options};
 use super::*;
 use crate::error::ErrorKind;
 
-const SECRET_KEY: &str = "0123456789abcdef-very-secret-key-XYZ";
+const SECRET_KEY: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const HASH: &str = "$scrypt$ln=17,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYTEyMyJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
 
@@ -17,13 +17,13 @@ fn claims() -> Claims {
         iat: 1_700_000_000,
         exp: 1_700_028_800,
         jti: "0f0e0d0c0b0a09080706050403020100".into(),
+        role: "oc12_aa123456789_s0f0e0d0c0b0a0908".into(),
     }
 }
 
 fn config(home: &std::path::Path, dsn: Option<&str>) -> Config {
     let mut env = HashMap::new();
     env.insert("OC12_HOME".to_owned(), home.display().to_string());
-    env.insert("OC12_SECRET_KEY".to_owned(), SECRET_KEY.to_owned());
     if let Some(dsn) = dsn {
         env.insert("SENTRY_DSN".to_owned(), dsn.to_owned());
     }
@@ -239,7 +239,7 @@ fn catch_turns_a_panic_into_an_internal_error_reported_once() {
 }
 
 #[test]
-fn the_scrubber_removes_hashes_tokens_and_the_secret_key() {
+fn the_scrubber_removes_hashes_tokens_and_session_secrets() {
     let events = captured(|| {
         let mut event = base_event(
             Level::Error,

@@ -67,10 +67,12 @@ impl Cluster {
 /// A CRM database of its own, with the demo data, and an `OC12_HOME`.
 pub struct TestDb {
     pub name: String,
-    pub app_url: String,
+    /// What a collaborator's configuration holds: the server, no user.
+    pub url: String,
     pub admin_url: String,
     pub home: tempfile::TempDir,
-    pub secret_key: String,
+    /// Sessions opened by [`TestDb::with_session`], by registration.
+    sessions: std::sync::Mutex<std::collections::HashMap<String, postgres::Client>>,
 }
 
 static NEXT_DB: AtomicUsize = AtomicUsize::new(1);
@@ -91,9 +93,55 @@ impl TestDb {
         postgres::Client::connect(&self.admin_url, postgres::NoTls).expect("admin connection")
     }
 
-    /// A connection as the application login role.
-    pub fn app(&self) -> postgres::Client {
-        postgres::Client::connect(&self.app_url, postgres::NoTls).expect("app connection")
+    /// Logs `registration` in (demo password) the way the shell does, and
+    /// returns the session.
+    pub fn login_session(&self, registration: &str) -> oc12::auth::Credential {
+        let database = oc12::database::Database::open(&self.url).expect("the CRM's URL");
+        match database
+            .login(
+                registration,
+                DEMO_PASSWORD,
+                std::time::Duration::from_secs(3600),
+            )
+            .expect("a login")
+        {
+            oc12::database::LoginOutcome::LoggedIn(c) => c,
+            other => panic!("{registration} cannot log in: {other:?}"),
+        }
+    }
+
+    /// A plain PostgreSQL connection as a session of `registration`: what
+    /// anybody holding that session's token file can open with `psql`.
+    pub fn session(&self, registration: &str) -> postgres::Client {
+        let credential = self.login_session(registration);
+        self.connect_as(&credential).expect("a session connection")
+    }
+
+    /// Connects with a session's role and secret.
+    pub fn connect_as(
+        &self,
+        credential: &oc12::auth::Credential,
+    ) -> Result<postgres::Client, postgres::Error> {
+        use std::str::FromStr;
+        let mut config = postgres::Config::from_str(&self.url).expect("the CRM's URL");
+        config
+            .user(&credential.claims.role)
+            .password(credential.secret());
+        config.connect(postgres::NoTls)
+    }
+
+    /// Runs `f` on this test's session of `registration` (opened once).
+    pub fn with_session<R>(
+        &self,
+        registration: &str,
+        f: impl FnOnce(&mut postgres::Client) -> R,
+    ) -> R {
+        let mut sessions = self.sessions.lock().unwrap();
+        if !sessions.contains_key(registration) {
+            let client = self.session(registration);
+            sessions.insert(registration.to_owned(), client);
+        }
+        f(sessions.get_mut(registration).unwrap())
     }
 
     /// The role prefix of this CRM (`oc12_t3`).
@@ -108,8 +156,7 @@ impl TestDb {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("OC12_HOME", self.home.path())
-            .env("OC12_DATABASE_URL", &self.app_url)
-            .env("OC12_SECRET_KEY", &self.secret_key)
+            .env("OC12_DATABASE_URL", &self.url)
             .env("OC12_TEST_SCRYPT_LOG_N", TEST_SCRYPT_LOG_N)
             .current_dir(self.home.path());
         Shell { cmd, stdin: None }
@@ -207,19 +254,15 @@ impl Run {
     }
 }
 
-/// Runs `sql` as the given collaborator, the way the shell does: the
-/// application role, one transaction, `SET LOCAL ROLE`.
-pub fn as_collaborator(
-    client: &mut postgres::Client,
-    prefix: &str,
-    registration: &str,
-    sql: &str,
-) -> Result<u64, postgres::Error> {
-    let mut tx = client.transaction()?;
-    tx.batch_execute(&format!("SET LOCAL ROLE \"{prefix}_{registration}\""))?;
-    let n = tx.execute(sql, &[])?;
-    tx.commit()?;
-    Ok(n)
+/// Runs `sql` in one transaction as a session of the given collaborator,
+/// connected with the session's own role as the shell does.
+pub fn as_collaborator(db: &TestDb, registration: &str, sql: &str) -> Result<u64, postgres::Error> {
+    db.with_session(registration, |client| {
+        let mut tx = client.transaction()?;
+        let n = tx.execute(sql, &[])?;
+        tx.commit()?;
+        Ok(n)
+    })
 }
 
 impl TestDb {
@@ -446,12 +489,20 @@ impl TestDb {
             ..Default::default()
         })
         .expect("init --demo");
+        // Tests open many sessions of one collaborator (one per home, plus
+        // plain connections); the limit itself is tested on its own.
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).expect("admin");
+        admin
+            .batch_execute(
+                "UPDATE crm.settings SET value = '1000' WHERE name = 'sessions_per_collaborator'",
+            )
+            .expect("the test settings");
         TestDb {
             name,
-            app_url: report.app_url,
+            url: report.server_url,
             admin_url,
             home: tempfile::tempdir().expect("a home"),
-            secret_key: oc12::init::random_token(40),
+            sessions: Default::default(),
         }
     }
 
