@@ -161,7 +161,9 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
 
 /// Sets `updates` in `config.env`, keeping the other lines, written with
 /// mode 0600 (it holds the secret key) through a temporary file and a rename
-/// so that a crash never leaves half a file.
+/// so that a crash never leaves half a file. The temporary file is always a
+/// new one of ours ([`create_new_private`]): a symbolic link or a file
+/// planted at `config.env.tmp` never receives the configuration.
 pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
     let path = paths.config_file();
     create_private_dir(&paths.config)?;
@@ -187,17 +189,41 @@ pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()>
         lines.push(format!("{k}={}", quote_env_value(v)));
     }
     let tmp = path.with_extension("env.tmp");
-    let mut file = fs::OpenOptions::new()
+    let result = (|| {
+        let mut file = create_new_private(&tmp)?;
+        file.write_all((lines.join("\n") + "\n").as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        // The rename itself is durable once the folder is.
+        fs::File::open(&paths.config)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(|e| io_error(&path, e))
+}
+
+/// Creates `path` as a new, empty file of mode 0600, open for writing.
+///
+/// Whatever is at `path` already is removed first: a file left by a crash,
+/// or one planted by someone else. `remove_file` removes a symbolic link
+/// itself, never its target. The file is then created new (`O_CREAT |
+/// O_EXCL`) and not through a symbolic link (`O_NOFOLLOW`): if anything
+/// reappears at `path` in between, this fails instead of writing into it.
+/// So a secret written here never lands in a file that somebody else
+/// created, owns or can read.
+pub fn create_new_private(path: &Path) -> std::io::Result<fs::File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| io_error(&tmp, e))?;
-    file.write_all((lines.join("\n") + "\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_error(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+        .open(path)
 }
 
 fn quote_env_value(v: &str) -> String {
@@ -294,6 +320,62 @@ mod tests {
         let vars = read_env_file(&paths.config_file()).unwrap();
         assert_eq!(vars[SECRET_KEY], "k2");
         assert_eq!(vars[DATABASE_URL], "postgresql://a:b@/c");
+    }
+
+    #[test]
+    fn a_link_planted_at_the_temporary_file_never_receives_the_secret() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(&dir.path().join("h"));
+        update_config_file(&paths, &[(SECRET_KEY, "old-key")]).unwrap();
+        // The attacker's file, and a link to it where the temporary file goes.
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious\n").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        let tmp = paths.config.join("config.env.tmp");
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+
+        update_config_file(&paths, &[(SECRET_KEY, "new-key")]).unwrap();
+
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+        let victim_mode = fs::metadata(&victim).unwrap().permissions().mode();
+        assert_eq!(victim_mode & 0o777, 0o644);
+        let config = paths.config_file();
+        let meta = fs::symlink_metadata(&config).unwrap();
+        assert!(meta.file_type().is_file(), "config.env is a plain file");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(read_env_file(&config).unwrap()[SECRET_KEY], "new-key");
+        assert!(
+            fs::symlink_metadata(&tmp).is_err(),
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_temporary_file_planted_by_someone_else_never_receives_the_secret() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(&dir.path().join("h"));
+        update_config_file(&paths, &[(SECRET_KEY, "old-key")]).unwrap();
+        // A readable file at the temporary path, which the attacker also
+        // keeps under a name of their own (a hard link): were it written
+        // and renamed into place, they would read the secret through it.
+        let tmp = paths.config.join("config.env.tmp");
+        fs::write(&tmp, "planted\n").unwrap();
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o666)).unwrap();
+        let theirs = dir.path().join("theirs");
+        fs::hard_link(&tmp, &theirs).unwrap();
+        let planted_inode = fs::metadata(&theirs).unwrap().ino();
+
+        update_config_file(&paths, &[(SECRET_KEY, "new-key")]).unwrap();
+
+        assert_eq!(fs::read_to_string(&theirs).unwrap(), "planted\n");
+        let meta = fs::metadata(paths.config_file()).unwrap();
+        assert_ne!(meta.ino(), planted_inode);
+        assert_eq!(meta.nlink(), 1);
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let vars = read_env_file(&paths.config_file()).unwrap();
+        assert_eq!(vars[SECRET_KEY], "new-key");
     }
 
     #[test]
