@@ -1,6 +1,9 @@
-//! Configuration: the process environment first, then a `.env` file in the
-//! working directory, then `$OC12_HOME/config.env` written by `init` and the
-//! local cluster. The environment wins.
+//! Configuration: the process environment first, then `$OC12_HOME/config.env`
+//! written by `init` and the local cluster. The environment wins.
+//!
+//! A `.env` file in the working directory is never read: a repository a user
+//! clones and runs the shell in could otherwise send them, and their
+//! password, to a server of its author's choosing.
 
 use std::collections::HashMap;
 use std::fs;
@@ -96,27 +99,22 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// Reads the process environment, `./.env` and `config.env`.
+    /// Reads the process environment and `config.env`.
     pub fn load() -> Result<Config> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let dotenv = read_env_file(Path::new(".env"))?;
-        Config::from_sources(&env, &dotenv)
+        Config::from_env(&env)
     }
 
-    /// The resolution itself, with the environment and `.env` given, so that
-    /// tests need not touch the process environment.
-    pub fn from_sources(
-        env: &HashMap<String, String>,
-        dotenv: &HashMap<String, String>,
-    ) -> Result<Config> {
-        let lookup = |k: &str| env.get(k).or_else(|| dotenv.get(k)).cloned();
+    /// The resolution itself, with the environment given, so that tests
+    /// need not touch the process environment.
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Config> {
+        let lookup = |k: &str| env.get(k).cloned();
         let paths = match lookup(HOME).filter(|h| !h.is_empty()) {
             Some(home) => Paths::in_home(Path::new(&home)),
             None => Paths::xdg(&lookup)?,
         };
         let mut vars = read_env_file(&paths.config_file())?;
-        // Later sources win: config.env < .env < environment.
-        vars.extend(dotenv.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // The environment wins over config.env.
         vars.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(Config { paths, vars })
     }
@@ -284,7 +282,7 @@ mod tests {
     }
 
     #[test]
-    fn environment_wins_over_dotenv_and_config_file() {
+    fn environment_wins_over_config_file() {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().to_str().unwrap();
         let paths = Paths::in_home(dir.path());
@@ -294,10 +292,9 @@ mod tests {
         )
         .unwrap();
         let env = map(&[(HOME, home), (SECRET_KEY, "from-env")]);
-        let dotenv = map(&[(SECRET_KEY, "from-dotenv"), (TOKEN_TTL, "2h")]);
-        let c = Config::from_sources(&env, &dotenv).unwrap();
+        let c = Config::from_env(&env).unwrap();
         assert_eq!(c.secret_key(), Some("from-env"));
-        assert_eq!(c.get(TOKEN_TTL), Some("2h"));
+        assert_eq!(c.get(TOKEN_TTL), Some("1h"));
         assert_eq!(c.get(JWT), Some("cfg"));
         assert_eq!(c.database_url(), None);
     }
@@ -381,7 +378,7 @@ mod tests {
     #[test]
     fn xdg_directories_without_oc12_home() {
         let env = map(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/s")]);
-        let c = Config::from_sources(&env, &HashMap::new()).unwrap();
+        let c = Config::from_env(&env).unwrap();
         assert_eq!(c.paths.data, Path::new("/home/u/.local/share/oc12-shell"));
         assert_eq!(c.paths.state, Path::new("/s/oc12-shell"));
         assert_eq!(c.paths.config, Path::new("/home/u/.config/oc12-shell"));
