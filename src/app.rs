@@ -260,7 +260,9 @@ pub fn ensure_local(config: &Config) -> Result<(String, bool)> {
             eprintln!("{}", report.summary());
         }
     }
-    std::fs::write(&ready, latest).map_err(|e| config::io_error(&ready, e))?;
+    config::create_new_private(&ready)
+        .and_then(|mut f| f.write_all(latest.as_bytes()))
+        .map_err(|e| config::io_error(&ready, e))?;
     cluster.start(None)?;
     Ok((address(), created))
 }

@@ -1,9 +1,14 @@
 //! Ctrl-C while a statement runs: PostgreSQL's cancel request for the
 //! running query, and the prompt comes back. (While the user types, Ctrl-C
 //! is a key the line editor handles: it clears the line.)
+//!
+//! SIGTERM (the shell is killed) and SIGHUP (its terminal closed) end the
+//! process, with status 128 + the signal, but first cancel the running
+//! query on the server: the server does not notice that its client is gone
+//! while a statement runs, and would run it to its end, holding its locks.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::{CancelToken, NoTls};
@@ -18,11 +23,29 @@ static RUNNING: Mutex<Option<(u64, CancelToken)>> = Mutex::new(None);
 static STATEMENTS: AtomicU64 = AtomicU64::new(0);
 /// How often a cancel request is repeated while the statement runs on.
 const RESEND: Duration = Duration::from_millis(250);
+/// SIGTERM or SIGHUP, once received (the first of them); 0 before.
+static TERMINATE: AtomicI32 = AtomicI32::new(0);
+/// How long a terminated shell waits for the server to stop its statement
+/// before it ends anyway (an unreachable server must not keep it alive).
+const TERMINATE_GRACE: Duration = Duration::from_secs(5);
 
 extern "C" fn on_sigint(_: libc::c_int) {
     // Only atomic stores: all that is safe in a signal handler.
     REQUESTED.store(true, Ordering::SeqCst);
     INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+extern "C" fn on_terminate(signal: libc::c_int) {
+    // Only an atomic operation: all that is safe in a signal handler.
+    let _ = TERMINATE.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+}
+
+/// Ends the process at once, as a process ended by `signal` is reported by
+/// a shell: status 128 + the signal. No destructor runs and nothing is
+/// flushed: the process was told to go.
+fn exit_terminated(signal: i32) -> ! {
+    // SAFETY: _exit is async-signal-safe and takes no pointer.
+    unsafe { libc::_exit(128 + signal) }
 }
 
 /// For scripts and `-c`: Ctrl-C cancels the running query on the server
@@ -52,23 +75,59 @@ fn end() {
     }
 }
 
-/// Catches SIGINT for the rest of the process and starts the thread that
-/// turns it into a cancel request.
-pub fn install() {
-    // SAFETY: installs a handler that only stores to an atomic.
+/// Installs `handler` for `signal`, with SA_RESTART. With `keep_ignored`,
+/// a signal the process was started with ignored stays ignored (`nohup`
+/// ignores SIGHUP, so must we).
+fn catch(signal: libc::c_int, handler: extern "C" fn(libc::c_int), keep_ignored: bool) {
+    // SAFETY: installs a handler that only touches atomics; reads the old
+    // action into a zeroed struct of ours.
     unsafe {
+        if keep_ignored {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+            {
+                return;
+            }
+        }
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_sigint as *const () as usize;
+        action.sa_sigaction = handler as *const () as usize;
         action.sa_flags = libc::SA_RESTART;
         libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        libc::sigaction(signal, &action, std::ptr::null_mut());
     }
+}
+
+/// Catches SIGINT, SIGTERM and SIGHUP for the rest of the process and
+/// starts the thread that turns them into cancel requests (and, for the
+/// last two, the end of the process).
+pub fn install() {
+    catch(libc::SIGINT, on_sigint, false);
+    catch(libc::SIGTERM, on_terminate, true);
+    catch(libc::SIGHUP, on_terminate, true);
     std::thread::spawn(|| {
         // The statement being canceled, and when the request last went.
         let mut canceling: Option<(u64, Option<Instant>)> = None;
+        let mut terminating = 0;
         loop {
             std::thread::sleep(Duration::from_millis(20));
+            // Read before RUNNING: a statement that starts after this
+            // read sees the signal in `Watch::new` and never runs.
+            let terminate = TERMINATE.load(Ordering::SeqCst);
             let running = RUNNING.lock().ok().and_then(|t| t.clone());
+            if terminate != 0 && terminating == 0 {
+                terminating = terminate;
+                match &running {
+                    Some((statement, _)) => {
+                        canceling = Some((*statement, None));
+                        std::thread::spawn(move || {
+                            std::thread::sleep(TERMINATE_GRACE);
+                            exit_terminated(terminate);
+                        });
+                    }
+                    None => exit_terminated(terminate),
+                }
+            }
             if REQUESTED.swap(false, Ordering::SeqCst) {
                 match &running {
                     Some((statement, _)) => canceling = Some((*statement, None)),
@@ -90,13 +149,16 @@ pub fn install() {
                         canceling = Some((statement, Some(Instant::now())));
                     }
                 }
+                // The statement returned: the server has stopped it.
+                _ if terminating != 0 => exit_terminated(terminating),
                 _ => canceling = None,
             }
         }
     });
 }
 
-/// While it lives, Ctrl-C cancels the query of this connection.
+/// While it lives, Ctrl-C, SIGTERM and SIGHUP cancel the query of this
+/// connection. Created once SIGTERM or SIGHUP came, it ends the process.
 pub struct Watch(());
 
 impl Watch {
@@ -108,6 +170,12 @@ impl Watch {
         }
         let statement = STATEMENTS.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut t) = RUNNING.lock() {
+            // Checked under the lock: either the canceling thread sees this
+            // statement, or this sees the signal and runs nothing more.
+            let terminate = TERMINATE.load(Ordering::SeqCst);
+            if terminate != 0 {
+                exit_terminated(terminate);
+            }
             *t = Some((statement, token));
         }
         Watch(())
@@ -118,6 +186,11 @@ impl Drop for Watch {
     fn drop(&mut self) {
         if let Ok(mut t) = RUNNING.lock() {
             *t = None;
+        }
+        // The statement is over (canceled, most likely): nothing more runs.
+        let terminate = TERMINATE.load(Ordering::SeqCst);
+        if terminate != 0 {
+            exit_terminated(terminate);
         }
     }
 }

@@ -1,6 +1,9 @@
-//! Configuration: the process environment first, then a `.env` file in the
-//! working directory, then `$OC12_HOME/config.env` written by `init` and the
-//! local cluster. The environment wins.
+//! Configuration: the process environment first, then `$OC12_HOME/config.env`
+//! written by `init` and the local cluster. The environment wins.
+//!
+//! A `.env` file in the working directory is never read: a repository a user
+//! clones and runs the shell in could otherwise send them, and their
+//! password, to a server of its author's choosing.
 
 use std::collections::HashMap;
 use std::fs;
@@ -95,27 +98,22 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// Reads the process environment, `./.env` and `config.env`.
+    /// Reads the process environment and `config.env`.
     pub fn load() -> Result<Config> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let dotenv = read_env_file(Path::new(".env"))?;
-        Config::from_sources(&env, &dotenv)
+        Config::from_env(&env)
     }
 
-    /// The resolution itself, with the environment and `.env` given, so that
-    /// tests need not touch the process environment.
-    pub fn from_sources(
-        env: &HashMap<String, String>,
-        dotenv: &HashMap<String, String>,
-    ) -> Result<Config> {
-        let lookup = |k: &str| env.get(k).or_else(|| dotenv.get(k)).cloned();
+    /// The resolution itself, with the environment given, so that tests
+    /// need not touch the process environment.
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Config> {
+        let lookup = |k: &str| env.get(k).cloned();
         let paths = match lookup(HOME).filter(|h| !h.is_empty()) {
             Some(home) => Paths::in_home(Path::new(&home)),
             None => Paths::xdg(&lookup)?,
         };
         let mut vars = read_env_file(&paths.config_file())?;
-        // Later sources win: config.env < .env < environment.
-        vars.extend(dotenv.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // The environment wins over config.env.
         vars.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(Config { paths, vars })
     }
@@ -156,8 +154,11 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
 }
 
 /// Sets `updates` in `config.env`, keeping the other lines, written with
-/// mode 0600 (it may hold the local cluster's admin password) through a temporary file and a rename
-/// so that a crash never leaves half a file.
+/// mode 0600 (it may hold the local cluster's admin password) through a
+/// temporary file and a rename so that a crash never leaves half a file. The
+/// temporary file is always a new one of ours ([`create_new_private`]): a
+/// symbolic link or a file planted at `config.env.tmp` never receives the
+/// configuration.
 pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
     let path = paths.config_file();
     create_private_dir(&paths.config)?;
@@ -183,17 +184,41 @@ pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()>
         lines.push(format!("{k}={}", quote_env_value(v)));
     }
     let tmp = path.with_extension("env.tmp");
-    let mut file = fs::OpenOptions::new()
+    let result = (|| {
+        let mut file = create_new_private(&tmp)?;
+        file.write_all((lines.join("\n") + "\n").as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        // The rename itself is durable once the folder is.
+        fs::File::open(&paths.config)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(|e| io_error(&path, e))
+}
+
+/// Creates `path` as a new, empty file of mode 0600, open for writing.
+///
+/// Whatever is at `path` already is removed first: a file left by a crash,
+/// or one planted by someone else. `remove_file` removes a symbolic link
+/// itself, never its target. The file is then created new (`O_CREAT |
+/// O_EXCL`) and not through a symbolic link (`O_NOFOLLOW`): if anything
+/// reappears at `path` in between, this fails instead of writing into it.
+/// So a secret written here never lands in a file that somebody else
+/// created, owns or can read.
+pub fn create_new_private(path: &Path) -> std::io::Result<fs::File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| io_error(&tmp, e))?;
-    file.write_all((lines.join("\n") + "\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_error(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+        .open(path)
 }
 
 fn quote_env_value(v: &str) -> String {
@@ -254,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn environment_wins_over_dotenv_and_config_file() {
+    fn environment_wins_over_config_file() {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().to_str().unwrap();
         let paths = Paths::in_home(dir.path());
@@ -264,10 +289,9 @@ mod tests {
         )
         .unwrap();
         let env = map(&[(HOME, home), (NO_COLOR, "from-env")]);
-        let dotenv = map(&[(NO_COLOR, "from-dotenv"), (TOKEN_TTL, "2h")]);
-        let c = Config::from_sources(&env, &dotenv).unwrap();
+        let c = Config::from_env(&env).unwrap();
         assert_eq!(c.get(NO_COLOR), Some("from-env"));
-        assert_eq!(c.get(TOKEN_TTL), Some("2h"));
+        assert_eq!(c.get(TOKEN_TTL), Some("1h"));
         assert_eq!(c.get(JWT), Some("cfg"));
         assert_eq!(c.database_url(), None);
     }
@@ -293,9 +317,65 @@ mod tests {
     }
 
     #[test]
+    fn a_link_planted_at_the_temporary_file_never_receives_the_secret() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(&dir.path().join("h"));
+        update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "old-key")]).unwrap();
+        // The attacker's file, and a link to it where the temporary file goes.
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious\n").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        let tmp = paths.config.join("config.env.tmp");
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+
+        update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "new-key")]).unwrap();
+
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+        let victim_mode = fs::metadata(&victim).unwrap().permissions().mode();
+        assert_eq!(victim_mode & 0o777, 0o644);
+        let config = paths.config_file();
+        let meta = fs::symlink_metadata(&config).unwrap();
+        assert!(meta.file_type().is_file(), "config.env is a plain file");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(read_env_file(&config).unwrap()[LOCAL_ADMIN_PASSWORD], "new-key");
+        assert!(
+            fs::symlink_metadata(&tmp).is_err(),
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_temporary_file_planted_by_someone_else_never_receives_the_secret() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(&dir.path().join("h"));
+        update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "old-key")]).unwrap();
+        // A readable file at the temporary path, which the attacker also
+        // keeps under a name of their own (a hard link): were it written
+        // and renamed into place, they would read the secret through it.
+        let tmp = paths.config.join("config.env.tmp");
+        fs::write(&tmp, "planted\n").unwrap();
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o666)).unwrap();
+        let theirs = dir.path().join("theirs");
+        fs::hard_link(&tmp, &theirs).unwrap();
+        let planted_inode = fs::metadata(&theirs).unwrap().ino();
+
+        update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "new-key")]).unwrap();
+
+        assert_eq!(fs::read_to_string(&theirs).unwrap(), "planted\n");
+        let meta = fs::metadata(paths.config_file()).unwrap();
+        assert_ne!(meta.ino(), planted_inode);
+        assert_eq!(meta.nlink(), 1);
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let vars = read_env_file(&paths.config_file()).unwrap();
+        assert_eq!(vars[LOCAL_ADMIN_PASSWORD], "new-key");
+    }
+
+    #[test]
     fn xdg_directories_without_oc12_home() {
         let env = map(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/s")]);
-        let c = Config::from_sources(&env, &HashMap::new()).unwrap();
+        let c = Config::from_env(&env).unwrap();
         assert_eq!(c.paths.data, Path::new("/home/u/.local/share/oc12-shell"));
         assert_eq!(c.paths.state, Path::new("/s/oc12-shell"));
         assert_eq!(c.paths.config, Path::new("/home/u/.config/oc12-shell"));

@@ -370,10 +370,12 @@ impl Lock {
     pub fn acquire(dir: &Path) -> Result<Lock> {
         create_private_dir(dir)?;
         let path = dir.join("oc12.lock");
+        // Never through a link: the lock is taken on our own file only.
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(0o600)
             .open(&path)
             .map_err(|e| io_error(&path, e))?;
@@ -515,13 +517,10 @@ fn clear_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `text` (the superuser's password for `initdb`) to a new file of
+/// mode 0600: never into a file or through a link that was already there.
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    crate::config::create_new_private(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|e| io_error(path, e))
 }
@@ -532,4 +531,38 @@ fn fnv1a(bytes: &OsStr) -> u64 {
     bytes.as_bytes().iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_file_is_never_written_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious\n").unwrap();
+        let pwfile = dir.path().join("pgdata.pw");
+        std::os::unix::fs::symlink(&victim, &pwfile).unwrap();
+
+        write_private(&pwfile, "s3cret").unwrap();
+
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+        let meta = fs::symlink_metadata(&pwfile).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_to_string(&pwfile).unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn the_lock_is_never_taken_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        let home = dir.path().join("home");
+        create_private_dir(&home).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, home.join("oc12.lock")).unwrap();
+
+        assert!(Lock::acquire(&home).is_err());
+        assert!(!elsewhere.exists(), "no file created through the link");
+    }
 }

@@ -215,7 +215,13 @@ pub fn editor(history_path: &Path, helper: ReplHelper) -> rustyline::Result<Repl
     match editor.load_history(history_path) {
         Err(ReadlineError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
-        Ok(()) => private_file(history_path)?,
+        Ok(()) => match private_file(history_path) {
+            // A link in place of the history: it was read, but nothing is
+            // ever written through it (`record` fails), and the prompt
+            // works all the same.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {}
+            other => other?,
+        },
     }
     Ok(editor)
 }
@@ -225,11 +231,14 @@ fn private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates the file with mode 0600 if missing, and takes away any access by
-/// others if it exists: it holds every statement typed.
+/// others if it exists: it holds every statement typed. A symbolic link in
+/// its place is refused (`O_NOFOLLOW`), so the history is not written
+/// through it.
 fn private_file(path: &Path) -> io::Result<()> {
     let file = OpenOptions::new()
         .append(true)
         .create(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .mode(0o600)
         .open(path)?;
     let meta = file.metadata()?;
@@ -469,6 +478,25 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
+        );
+    }
+
+    #[test]
+    fn the_history_is_never_written_through_a_planted_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "list clients\n").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = tmp.path().join("history");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+
+        let mut ed = editor(&path, helper(false)).unwrap();
+        assert!(record(&mut ed, &path, "list events where title ~ secret").is_err());
+
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "list clients\n");
+        assert_eq!(
+            std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777,
+            0o644
         );
     }
 

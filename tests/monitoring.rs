@@ -22,7 +22,7 @@ fn config(home: &Path, dsn: Option<&str>) -> Config {
     if let Some(dsn) = dsn {
         env.insert("SENTRY_DSN".to_owned(), dsn.to_owned());
     }
-    Config::from_sources(&env, &HashMap::new()).unwrap()
+    Config::from_env(&env).unwrap()
 }
 
 /// Not a test on its own: run by [`two_processes_appending_at_once_never_interleave_lines`]

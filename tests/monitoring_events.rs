@@ -20,7 +20,7 @@ fn session(db: &TestDb, registration: &str) -> Session {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let config = Config::from_sources(&env, &HashMap::new()).unwrap();
+    let config = Config::from_env(&env).unwrap();
     let mut session = Session::new(config, Format::Csv, false, false);
     session.login(registration, DEMO_PASSWORD).unwrap();
     session

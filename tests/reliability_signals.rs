@@ -1,6 +1,8 @@
 //! Signals and pipes: Ctrl-C cancels the running query on the server (and
-//! gives the prompt back at a terminal), a reader that goes away ends the
-//! output quietly, and a killed shell never takes the local cluster with it.
+//! gives the prompt back at a terminal), SIGTERM and SIGHUP cancel it too
+//! and end the shell (143, 129) unless it was started with them ignored, a
+//! reader that goes away ends the output quietly, and a killed shell never
+//! takes the local cluster with it.
 
 mod support;
 
@@ -276,4 +278,165 @@ fn killing_a_shell_never_takes_the_local_cluster_with_it() {
         .status(0)
         .stdout();
     assert!(status.contains(": stopped"), "{status}");
+}
+
+/// The shell's backends running a statement, as the server sees them.
+fn shell_active(db: &TestDb) -> i64 {
+    db.admin()
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND application_name = 'oc12-shell' AND state = 'active'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// An admin transaction holding client mkc111's row: a shell's `set client
+/// mkc111 ...` waits for it, running, until it is released.
+fn lock_client(admin: &mut postgres::Client) -> postgres::Transaction<'_> {
+    let mut lock = admin.transaction().unwrap();
+    lock.execute(
+        "SELECT 1 FROM crm.client WHERE id = 'mkc111' FOR UPDATE",
+        &[],
+    )
+    .unwrap();
+    lock
+}
+
+/// Waits for the child to end; kills it and fails after `timeout`.
+#[track_caller]
+fn exit_within(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            panic!("the shell did not end within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn job_of_mkc111(db: &TestDb) -> String {
+    db.value("SELECT job FROM crm.client WHERE id = 'mkc111'")
+}
+
+#[test]
+fn a_killed_script_cancels_its_query_on_the_server_and_exits_143() {
+    let db = TestDb::demo();
+    db.login("ab123456789");
+    let mut admin = db.admin();
+    let lock = lock_client(&mut admin);
+    let mut child = db
+        .shell()
+        .args(["-c", "set client mkc111 job = 'Killed'"])
+        .cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the statement waits for the lock",
+        Duration::from_secs(10),
+        || shell_active(&db) == 1,
+    );
+    // SAFETY: a signal to the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    wait_until(
+        "the server stops the statement",
+        Duration::from_secs(3),
+        || shell_active(&db) == 0,
+    );
+    let status = exit_within(&mut child, Duration::from_secs(3));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lock.rollback().unwrap();
+    assert_eq!(job_of_mkc111(&db), "Assistant");
+
+    // Killed at the prompt, with nothing running: it just ends.
+    let mut pty = Pty::spawn(db.shell().cmd);
+    pty.expect(0, "ab123456789@", Duration::from_secs(10));
+    // SAFETY: a signal to the child we started.
+    unsafe { libc::kill(pty.child.id() as i32, libc::SIGTERM) };
+    let status = pty.wait_exit(Duration::from_secs(3));
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{}", pty.output());
+    assert!(!pty.output().contains("panicked"));
+}
+
+#[test]
+fn a_hung_up_prompt_cancels_its_query_on_the_server_and_exits_129() {
+    let db = TestDb::demo();
+    db.login("ab123456789");
+    let mut admin = db.admin();
+    let lock = lock_client(&mut admin);
+    let mut pty = Pty::spawn(db.shell().cmd);
+    pty.expect(0, "ab123456789@", Duration::from_secs(10));
+    pty.send("set client mkc111 job = 'Hung up'\r");
+    wait_until(
+        "the statement waits for the lock",
+        Duration::from_secs(10),
+        || shell_active(&db) == 1,
+    );
+    // What the terminal sends when its window is closed.
+    // SAFETY: a signal to the child we started.
+    unsafe { libc::kill(pty.child.id() as i32, libc::SIGHUP) };
+    wait_until(
+        "the server stops the statement",
+        Duration::from_secs(3),
+        || shell_active(&db) == 0,
+    );
+    let status = pty.wait_exit(Duration::from_secs(3));
+    assert_eq!(status.code(), Some(128 + libc::SIGHUP), "{}", pty.output());
+    assert!(!pty.output().contains("panicked"));
+    lock.rollback().unwrap();
+    assert_eq!(job_of_mkc111(&db), "Assistant");
+}
+
+#[test]
+fn a_shell_started_under_nohup_keeps_running_when_hung_up() {
+    let db = TestDb::demo();
+    db.login("ab123456789");
+    let mut admin = db.admin();
+    let lock = lock_client(&mut admin);
+    let mut cmd = db
+        .shell()
+        .args(["-c", "set client mkc111 job = 'Stayed'"])
+        .cmd;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: only an async-signal-safe call between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    wait_until(
+        "the statement waits for the lock",
+        Duration::from_secs(10),
+        || shell_active(&db) == 1,
+    );
+    // SAFETY: a signal to the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(shell_active(&db), 1, "the statement still runs");
+    assert!(child.try_wait().unwrap().is_none(), "the shell still runs");
+    lock.rollback().unwrap();
+    let status = exit_within(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(job_of_mkc111(&db), "Stayed");
 }

@@ -1,9 +1,9 @@
 //! The token file `$OC12_HOME/token` (one line, `TOKEN:SECRET`), and the
 //! private directory it lives in.
 
-use std::fs::{self, DirBuilder, OpenOptions, Permissions};
+use std::fs::{self, DirBuilder, Permissions};
 use std::io::{self, ErrorKind as IoErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -76,14 +76,8 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 /// Writes `path` as a new file of mode 0600 and renames it into place.
 pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_path(path);
-    // A leftover from a crash would make `create_new` fail forever.
-    let _ = fs::remove_file(&tmp);
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut file = crate::config::create_new_private(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)

@@ -47,9 +47,11 @@ impl JsonLinesTransport {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir).map_err(|e| io::Error::other(e.message))?;
         }
+        // Never through a link: events only go to a file of our own.
         let file = OpenOptions::new()
             .append(true)
             .create(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(0o600)
             .open(&self.path)?;
         let _lock = Flock::exclusive(&file)?;
@@ -125,5 +127,20 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(dmode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn events_are_never_appended_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let path = dir.path().join("events.jsonl");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let event = Event {
+            message: Some("password authentication failed".into()),
+            ..Default::default()
+        };
+        assert!(JsonLinesTransport::new(&path).append(&event).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     }
 }

@@ -27,7 +27,7 @@ fn config(home: &std::path::Path, dsn: Option<&str>) -> Config {
     if let Some(dsn) = dsn {
         env.insert("SENTRY_DSN".to_owned(), dsn.to_owned());
     }
-    Config::from_sources(&env, &HashMap::new()).unwrap()
+    Config::from_env(&env).unwrap()
 }
 
 /// Events captured with the shell's own options (scrubber included).

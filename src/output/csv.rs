@@ -1,5 +1,7 @@
-//! `csv`: RFC 4180, LF line endings, written row by row.
+//! `csv`: RFC 4180, LF line endings, written row by row. Text cells are
+//! made safe first (see [`safe_text`]).
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::text;
@@ -33,11 +35,31 @@ impl Csv {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            if let Some(value) = text::machine(cell) {
-                field(out, &value)?;
+            match cell {
+                Cell::Text(s) => field(out, &safe_text(s))?,
+                other => {
+                    if let Some(value) = text::machine(other) {
+                        field(out, &value)?;
+                    }
+                }
             }
         }
         out.write_all(b"\n")
+    }
+}
+
+/// A text cell made safe to open in a spreadsheet or to `cat` on a
+/// terminal: control characters (but tab and newline) and bidirectional
+/// overrides escaped as table shows them, and a leading `=`, `+`, `-`, `@`,
+/// tab or carriage return, which a spreadsheet would take for a formula,
+/// behind a `'` (OWASP's rule for CSV injection). Only text: numbers, money
+/// and dates are the shell's own and stay as they are.
+fn safe_text(s: &str) -> Cow<'_, str> {
+    let shown = text::visible_keeping_tabs(s);
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{shown}"))
+    } else {
+        shown
     }
 }
 

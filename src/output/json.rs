@@ -80,7 +80,23 @@ fn fields<W: Write + ?Sized>(out: &mut W, columns: &[Column], cells: &[Cell]) ->
     Ok(())
 }
 
-/// A JSON string, escaped by serde_json.
+/// A JSON string, escaped by serde_json, which escapes the C0 controls but
+/// writes DEL, the C1 controls and bidirectional overrides as they are:
+/// those are written `\u007f`, `\u009b`, `\u202e` too, so that the line is
+/// safe on a terminal and a program still reads back the exact text.
 pub(super) fn string<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, s).map_err(io::Error::from)
+    if !s.chars().any(|c| text::is_unsafe(c) && c > '\u{1f}') {
+        return serde_json::to_writer(&mut *out, s).map_err(io::Error::from);
+    }
+    let json = serde_json::to_string(s).map_err(io::Error::from)?;
+    let mut escaped = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        if text::is_unsafe(c) {
+            // Left by serde_json: all of them in the BMP, past U+001F.
+            escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            escaped.push(c);
+        }
+    }
+    out.write_all(escaped.as_bytes())
 }

@@ -13,8 +13,9 @@
 //!   header, `└─┴─┘`), one space of padding. Integers and money are
 //!   right-aligned (their header too), everything else left-aligned. Money
 //!   `1 234.50 €` (a plain space between thousands), dates `2023-06-04`,
-//!   date-times `2023-06-04 13:00`, NULL empty, control characters escaped
-//!   (`\u{1b}`), newlines kept as multi-line cells. The header is bold only
+//!   date-times `2023-06-04 13:00`, NULL empty, control characters and
+//!   bidirectional overrides escaped (`\u{1b}`, `\u{202e}`), newlines kept
+//!   as multi-line cells. The header is bold only
 //!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
 //!   `N rows`. At most [`TABLE_MAX_ROWS`] rows are drawn: the rest are counted
 //!   but not kept, and the footer says
@@ -30,12 +31,18 @@
 //!   quotes doubled; an empty text is written `""` so that it differs from
 //!   NULL, which is written as nothing. Money `1234.50`, dates `2023-06-04`,
 //!   date-times `2023-06-04T13:00:00` (a fraction of a second only when
-//!   there is one). Streamed, no row limit, no footer.
+//!   there is one). Text is made safe to `cat` and to open in a
+//!   spreadsheet: control characters and bidirectional overrides escaped as
+//!   in `table` (tabs and newlines kept), and a text starting with `=` `+`
+//!   `-` `@`, tab or CR written behind a `'` (`'=1+1`), so that it is never
+//!   a formula. Streamed, no row limit, no footer.
 //! - `json`: JSON Lines, one compact object per row, keys the field names in
 //!   column order: `{"id":"kc555","total":"999.99","attendees":75,"notes":null}`.
 //!   Money is a string with two places, integers numbers, dates and
-//!   date-times strings as in `csv`, NULL `null`. Streamed, no row limit, no
-//!   footer.
+//!   date-times strings as in `csv`, NULL `null`. Every control character
+//!   and bidirectional override is a `\u` escape (`\u001b`, `\u009b`,
+//!   `\u202e`): safe on a terminal, and read back exactly. Streamed, no row
+//!   limit, no footer.
 //!
 //! Single values and messages ([`count`], [`message`], [`changed`]):
 //!

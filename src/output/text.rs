@@ -83,9 +83,30 @@ fn datetime_iso(t: NaiveDateTime) -> String {
 }
 
 /// Text with its control characters escaped, except the newline; `\r\n`
-/// counts as a newline.
+/// counts as a newline. What table and vertical show.
 pub fn visible(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && c != '\n') {
+    escaped(s, false)
+}
+
+/// [`visible`], but tabs are kept as they are: what csv writes.
+pub fn visible_keeping_tabs(s: &str) -> Cow<'_, str> {
+    escaped(s, true)
+}
+
+/// Whether a character can drive a terminal or reorder what it shows: a
+/// control character (C0, DEL, C1), or an explicit bidirectional
+/// embedding, override or isolate (U+202A..U+202E, U+2066..U+2069, the
+/// "Trojan Source" ones). The marks (LRM, RLM) only nudge neutral
+/// characters and are kept.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Every [`is_unsafe`] character written as its Rust escape (`\u{1b}`,
+/// `\t`, `\u{202e}`), except newlines and, with `keep_tab`, tabs.
+fn escaped(s: &str, keep_tab: bool) -> Cow<'_, str> {
+    let kept = |c: char| c == '\n' || (keep_tab && c == '\t');
+    if !s.chars().any(|c| is_unsafe(c) && !kept(c)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -93,8 +114,8 @@ pub fn visible(s: &str) -> Cow<'_, str> {
     while let Some(c) = chars.next() {
         match c {
             '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => out.push('\n'),
-            c if c.is_control() => out.extend(c.escape_default()),
+            c if kept(c) => out.push(c),
+            c if is_unsafe(c) => out.extend(c.escape_default()),
             c => out.push(c),
         }
     }
@@ -152,5 +173,17 @@ mod tests {
         assert_eq!(visible("one\r\ntwo\nthree"), "one\ntwo\nthree");
         assert_eq!(visible("lone\rcr"), "lone\\rcr");
         assert!(matches!(visible("Aliénor"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn delete_c1_and_bidirectional_overrides_are_shown_not_obeyed() {
+        assert_eq!(visible("a\x7fb\u{9b}2J"), "a\\u{7f}b\\u{9b}2J");
+        // "Trojan Source": an override and an isolate, not the marks.
+        assert_eq!(
+            visible("x\u{202E}gnp.exe\u{2066}y\u{200F}z"),
+            "x\\u{202e}gnp.exe\\u{2066}y\u{200F}z"
+        );
+        assert_eq!(visible_keeping_tabs("a\tb\x1bc\r\nd"), "a\tb\\u{1b}c\nd");
+        assert_eq!(visible_keeping_tabs("lone\rcr"), "lone\\rcr");
     }
 }
