@@ -651,3 +651,5 @@ GRANT EXECUTE ON FUNCTION crm.login_salt(text), crm.session_check(), crm.logout(
                           crm.change_password(text, text)
     TO @P@_commercial, @P@_gestion, @P@_support;
 GRANT EXECUTE ON FUNCTION crm.set_password(text, text) TO @P@_gestion;
+-- Gestion sees who is failing to log in (and resets their password).
+GRANT SELECT ON crm.login_failure TO @P@_gestion;

@@ -469,16 +469,19 @@ fn ones_own_password_change_ends_the_other_sessions_only() {
 #[test]
 fn failed_logins_are_counted_and_slowed_down_on_the_server() {
     let db = TestDb::demo();
-    let try_login = |password: &str| {
-        // A new home every time: nothing local to delete or get around.
-        db.shell_in(tempfile::tempdir().unwrap().keep().as_path())
+    let try_login_in = |home: &std::path::Path, password: &str| {
+        db.shell_in(home)
             .args(["login", MANAGER, "--password-stdin"])
             .stdin(password.to_owned())
             .run()
     };
+    // A new home every time: nothing local to delete or get around.
+    let try_login = |password: &str| try_login_in(tempfile::tempdir().unwrap().keep().as_path(), password);
     for n in 1..=5 {
+        // The fifth from the home whose event log we read.
+        let home = if n == 5 { db.home.path().to_owned() } else { tempfile::tempdir().unwrap().keep() };
         auth_refused(
-            try_login("wrong-password-1"),
+            try_login_in(&home, "wrong-password-1"),
             "wrong registration number or password for `ac123456789`",
         );
         assert_eq!(
@@ -509,9 +512,13 @@ fn failed_logins_are_counted_and_slowed_down_on_the_server() {
         db.value("SELECT count(*)::text FROM crm.login_failure WHERE registration = 'ac123456789'"),
         "0"
     );
-    // The monitoring event came from the server's count.
-    let events = std::fs::read_to_string(db.home.path().join("events.jsonl")).unwrap_or_default();
-    let _ = events;
+    // The monitoring event of the fifth failure carries the server's count,
+    // although every attempt came from a fresh home.
+    let events = std::fs::read_to_string(db.home.path().join("events.jsonl")).unwrap();
+    assert!(
+        events.contains("5 failed logins for ac123456789"),
+        "{events}"
+    );
 }
 
 #[test]
@@ -642,6 +649,48 @@ fn init_again_from_another_home_changes_no_credential() {
     assert_eq!(before, after);
     assert_eq!(db.value("SELECT encode(key, 'hex') FROM crm.server_key"), key);
     assert_eq!(bill.ok("count clients"), "6\n");
+}
+
+#[test]
+fn security_definer_functions_never_look_in_pg_temp_first() {
+    let db = TestDb::demo();
+    let loose = db.rows(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p \
+         WHERE p.pronamespace = 'crm'::regnamespace AND p.prosecdef \
+           AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, crm, pg_temp']",
+    );
+    assert_eq!(loose, Vec::<String>::new());
+    // And a temporary table named like a catalogue view changes nothing:
+    // the login of a collaborator whose session planted one still works.
+    let bill = db.user(COMMERCIAL);
+    let mut psql = db.connect_as(&credential(bill.home.path())).unwrap();
+    let planted = psql.batch_execute("CREATE TEMP TABLE pg_roles (rolname name)");
+    assert!(planted.is_err(), "no temporary tables for sessions");
+    assert_eq!(bill.ok("count clients"), "6\n");
+}
+
+#[test]
+fn gestion_sees_who_is_being_locked_out() {
+    let db = TestDb::demo();
+    let run = db
+        .shell()
+        .args(["login", COMMERCIAL, "--password-stdin"])
+        .stdin("wrong-password-1")
+        .run();
+    auth_refused(run, "wrong registration number or password");
+    let seen = db.with_session(MANAGER, |c| {
+        c.query_one(
+            "SELECT failures FROM crm.login_failure WHERE registration = $1",
+            &[&COMMERCIAL],
+        )
+        .unwrap()
+        .get::<_, i32>(0)
+    });
+    assert_eq!(seen, 1);
+    let e = db.with_session(SUPPORT, |c| {
+        c.query("SELECT * FROM crm.login_failure", &[]).unwrap_err()
+    });
+    assert_eq!(e.code().unwrap().code(), "42501");
 }
 
 #[test]
