@@ -8,6 +8,7 @@ use postgres::{Client, NoTls};
 
 use crate::config::redact_url;
 use crate::error::{Error, Result};
+use crate::tls;
 
 /// The schema that holds the whole CRM.
 pub const SCHEMA: &str = "crm";
@@ -69,12 +70,20 @@ impl Roles {
 }
 
 /// Parses a connection URL (or key=value string), adding the connect timeout
-/// when it has none so that an unreachable server fails fast.
+/// when it has none so that an unreachable server fails fast. Its `sslmode`
+/// and `sslrootcert` are understood but only [`tls::configure`] makes the
+/// connector that honours them: dial with that.
 pub fn parse_url(url: &str) -> Result<postgres::Config> {
+    tls::parse(url).map(|(config, _)| config)
+}
+
+/// [`parse_url`] for a string without the TLS parameters postgres does not
+/// know; `shown` is what messages name (without its password).
+pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
     let mut config = postgres::Config::from_str(url).map_err(|e| {
         Error::usage(format!(
             "`{}` is not a PostgreSQL URL: {e}",
-            redact_url(url)
+            redact_url(shown)
         ))
     })?;
     if config.get_connect_timeout().is_none() {
