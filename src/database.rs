@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use postgres::NoTls;
 use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::db::{self, Roles, quote_ident};
 use crate::error::{Error, ErrorKind, Result};
+use crate::tls::{self, Tls};
 
-pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+pub type Pool = r2d2::Pool<PostgresConnectionManager<Tls>>;
+pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<Tls>>;
 
 const MAX_CONNECTIONS: u32 = 4;
 
@@ -35,12 +35,12 @@ impl Database {
     /// statement, and an unreachable server fails within seconds instead of
     /// blocking.
     pub fn open(url: &str) -> Result<Database> {
-        let config = db::parse_url(url)?;
+        let (config, tls) = tls::configure(url)?;
         let name = db::database_of(&config)
             .unwrap_or(db::DEFAULT_DATABASE)
             .to_owned();
         let roles = Roles::for_database(&name)?;
-        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), tls);
         let pool = r2d2::Pool::builder()
             .max_size(MAX_CONNECTIONS)
             .min_idle(Some(0))
@@ -72,7 +72,7 @@ impl Database {
             Error::connection(format!(
                 "cannot connect to {}: {}",
                 db::describe(&self.config),
-                detail.trim_start_matches("timed out waiting for connection: ")
+                tls::explain(detail.trim_start_matches("timed out waiting for connection: "))
             ))
         })
     }

@@ -4,11 +4,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::config::redact_url;
 use crate::error::{Error, Result};
-use crate::tls;
+use crate::tls::{self, Tls};
 
 /// The schema that holds the whole CRM.
 pub const SCHEMA: &str = "crm";
@@ -100,9 +100,10 @@ pub fn database_of(config: &postgres::Config) -> Option<&str> {
     config.get_dbname().or(config.get_user())
 }
 
-pub fn connect(config: &postgres::Config) -> Result<Client> {
+/// Connects with the connector [`tls::configure`] made for the URL.
+pub fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client> {
     config
-        .connect(NoTls)
+        .connect(tls.clone())
         .map_err(|e| connection_error(config, &e))
 }
 
@@ -112,7 +113,7 @@ pub fn connection_error(config: &postgres::Config, e: &postgres::Error) -> Error
     let detail = e
         .as_db_error()
         .map(|d| d.message().to_owned())
-        .unwrap_or_else(|| source_message(e));
+        .unwrap_or_else(|| tls::explain(&source_message(e)));
     if !detail.is_empty() {
         msg.push_str(": ");
         msg.push_str(&detail);

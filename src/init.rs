@@ -8,6 +8,7 @@ use postgres::error::SqlState;
 
 use crate::db::{self, Roles, quote_ident, quote_literal};
 use crate::error::{Error, Result};
+use crate::tls::Tls;
 
 /// One numbered file of `sql/`. `@P@` in its text stands for the role prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl InitReport {
 }
 
 pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
-    let mut admin = db::parse_url(opts.admin_url)?;
+    let (mut admin, tls) = crate::tls::configure(opts.admin_url)?;
     let database = match admin.get_dbname() {
         Some(d) => d.to_owned(),
         None => {
@@ -105,11 +106,11 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
     };
     let roles = Roles::for_database(&database)?;
 
-    let (mut client, created_database) = match admin.connect(postgres::NoTls) {
+    let (mut client, created_database) = match admin.connect(tls.clone()) {
         Ok(c) => (c, false),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
-            create_database(&admin, &database)?;
-            (db::connect(&admin)?, true)
+            create_database(&admin, &tls, &database)?;
+            (db::connect(&admin, &tls)?, true)
         }
         Err(e) => return Err(db::connection_error(&admin, &e)),
     };
@@ -118,7 +119,7 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
     drop(client);
     match result {
         Ok((created_roles, applied, demo_loaded, manager_created, app_password)) => {
-            let app_url = app_url(&admin, &roles.app(), &app_password, &database);
+            let app_url = tls.with_params(app_url(&admin, &roles.app(), &app_password, &database));
             Ok(InitReport {
                 database,
                 created_database,
@@ -133,7 +134,7 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
         Err(e) => {
             if created_database {
                 // Nothing half-created: the database we made goes too.
-                let _ = drop_database(&admin, &database);
+                let _ = drop_database(&admin, &tls, &database);
             }
             Err(e)
         }
@@ -273,10 +274,10 @@ fn run_in_transaction(
     ))
 }
 
-fn create_database(admin: &postgres::Config, database: &str) -> Result<()> {
+fn create_database(admin: &postgres::Config, tls: &Tls, database: &str) -> Result<()> {
     let mut maintenance = admin.clone();
     maintenance.dbname("postgres");
-    let mut client = db::connect(&maintenance)?;
+    let mut client = db::connect(&maintenance, tls)?;
     client
         .batch_execute(&format!(
             "CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0",
@@ -285,10 +286,10 @@ fn create_database(admin: &postgres::Config, database: &str) -> Result<()> {
         .map_err(|e| init_error(&format!("cannot create database `{database}`"), &e))
 }
 
-fn drop_database(admin: &postgres::Config, database: &str) -> Result<()> {
+fn drop_database(admin: &postgres::Config, tls: &Tls, database: &str) -> Result<()> {
     let mut maintenance = admin.clone();
     maintenance.dbname("postgres");
-    let mut client = db::connect(&maintenance)?;
+    let mut client = db::connect(&maintenance, tls)?;
     client
         .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {}",
