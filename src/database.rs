@@ -1,6 +1,7 @@
 //! The connection pool of the application role, and the one way statements
 //! reach PostgreSQL: inside a transaction, under the collaborator's own role.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -19,6 +20,9 @@ const MAX_CONNECTIONS: u32 = 4;
 pub struct Database {
     pool: Pool,
     config: postgres::Config,
+    /// Why the pool last failed to connect, in full: r2d2 keeps only
+    /// postgres's summary of it ("error performing TLS handshake").
+    failure: Arc<Mutex<Option<String>>>,
     pub roles: Roles,
     pub name: String,
 }
@@ -41,6 +45,7 @@ impl Database {
             .to_owned();
         let roles = Roles::for_database(&name)?;
         let manager = PostgresConnectionManager::new(config.clone(), tls);
+        let failure = Arc::new(Mutex::new(None));
         let pool = r2d2::Pool::builder()
             .max_size(MAX_CONNECTIONS)
             .min_idle(Some(0))
@@ -48,11 +53,12 @@ impl Database {
             // connection shows itself on first use and is then dropped.
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(4))
-            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .error_handler(Box::new(KeepFailure(failure.clone())))
             .build_unchecked(manager);
         Ok(Database {
             pool,
             config,
+            failure,
             roles,
             name,
         })
@@ -68,11 +74,16 @@ impl Database {
 
     pub fn connection(&self) -> Result<Connection> {
         self.pool.get().map_err(|e| {
-            let detail = e.to_string();
+            let summary = e.to_string();
+            let summary = summary.trim_start_matches("timed out waiting for connection: ");
+            let detail = match self.failure.lock().ok().and_then(|f| f.clone()) {
+                // r2d2 had a failure to report: the same one, in full.
+                Some(full) if summary != "timed out waiting for connection" => full,
+                _ => summary.to_owned(),
+            };
             Error::connection(format!(
-                "cannot connect to {}: {}",
+                "cannot connect to {}: {detail}",
                 db::describe(&self.config),
-                tls::explain(detail.trim_start_matches("timed out waiting for connection: "))
             ))
         })
     }
@@ -156,6 +167,17 @@ impl Database {
                 "{registration} moved from {department} to {d}; log in again"
             ))),
             None => Err(gone(registration)),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct KeepFailure(Arc<Mutex<Option<String>>>);
+
+impl r2d2::HandleError<postgres::Error> for KeepFailure {
+    fn handle_error(&self, e: postgres::Error) {
+        if let Ok(mut failure) = self.0.lock() {
+            *failure = Some(db::connection_detail(&e));
         }
     }
 }

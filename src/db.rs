@@ -110,15 +110,20 @@ pub fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client> {
 /// An `error[connection]` that says where we tried to go.
 pub fn connection_error(config: &postgres::Config, e: &postgres::Error) -> Error {
     let mut msg = format!("cannot connect to {}", describe(config));
-    let detail = e
-        .as_db_error()
-        .map(|d| d.message().to_owned())
-        .unwrap_or_else(|| tls::explain(&source_message(e)));
+    let detail = connection_detail(e);
     if !detail.is_empty() {
         msg.push_str(": ");
         msg.push_str(&detail);
     }
     Error::connection(msg)
+}
+
+/// Why a connection attempt failed: the server's message, or the innermost
+/// cause (postgres's own text stops at "error performing TLS handshake").
+pub fn connection_detail(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_else(|| tls::explain(&source_message(e)))
 }
 
 fn source_message(e: &postgres::Error) -> String {
