@@ -135,31 +135,64 @@ fn strip_url(url: &str, found: &mut Vec<(String, String)>) -> String {
     }
 }
 
-/// `key = value` pairs, values bare or single-quoted with `\` escapes, as
-/// postgres reads them. Unparsable text is left for postgres to report.
 fn strip_pairs(s: &str, found: &mut Vec<(String, String)>) -> String {
+    let Some(pairs) = key_value_pairs(s) else {
+        return s.to_owned();
+    };
     let mut kept = Vec::new();
+    for pair in pairs {
+        if is_tls_key(&pair.key) {
+            found.push((pair.key, pair.value));
+        } else {
+            kept.push(&s[pair.start..pair.end]);
+        }
+    }
+    kept.join(" ")
+}
+
+/// One `key = value` of a connection string, and where it is in it.
+pub(crate) struct Pair {
+    pub key: String,
+    pub value: String,
+    pub start: usize,
+    /// Where the value's text starts (at its quote, if quoted).
+    pub value_start: usize,
+    pub end: usize,
+}
+
+/// The `key = value` pairs of a connection string, values bare or
+/// single-quoted with `\` escapes, as postgres reads them; `None` when it
+/// is not of that form (postgres will say so).
+pub(crate) fn key_value_pairs(s: &str) -> Option<Vec<Pair>> {
+    let mut pairs = Vec::new();
     let mut it = s.char_indices().peekable();
     let skip_ws = |it: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
         while it.next_if(|(_, c)| c.is_whitespace()).is_some() {}
     };
+    let at = |it: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
+        it.peek().map_or(s.len(), |&(i, _)| i)
+    };
     loop {
         skip_ws(&mut it);
-        let Some(&(start, _)) = it.peek() else { break };
+        let start = at(&mut it);
+        if start == s.len() {
+            return Some(pairs);
+        }
         let mut key = String::new();
         while let Some((_, c)) = it.next_if(|(_, c)| !c.is_whitespace() && *c != '=') {
             key.push(c);
         }
         skip_ws(&mut it);
         if key.is_empty() || it.next_if(|(_, c)| *c == '=').is_none() {
-            return s.to_owned();
+            return None;
         }
         skip_ws(&mut it);
+        let value_start = at(&mut it);
         let quoted = it.next_if(|(_, c)| *c == '\'').is_some();
         let mut value = String::new();
         loop {
             match it.peek().copied() {
-                None if quoted => return s.to_owned(),
+                None if quoted => return None,
                 Some((_, '\'')) if quoted => {
                     it.next();
                     break;
@@ -176,14 +209,15 @@ fn strip_pairs(s: &str, found: &mut Vec<(String, String)>) -> String {
                 }
             }
         }
-        let end = it.peek().map_or(s.len(), |&(i, _)| i);
-        if is_tls_key(&key) {
-            found.push((key, value));
-        } else {
-            kept.push(&s[start..end]);
-        }
+        let end = at(&mut it);
+        pairs.push(Pair {
+            key,
+            value,
+            start,
+            value_start,
+            end,
+        });
     }
-    kept.join(" ")
 }
 
 /// A URL parsed for `postgres` with its TLS parameters set aside; the
