@@ -226,7 +226,7 @@ DECLARE
     v_jti text;
     role_name text;
     session_secret text;
-    v_issued timestamptz := date_trunc('second', now());
+    v_issued timestamptz := clock_timestamp();
     v_expires timestamptz;
     header text;
     payload text;
@@ -278,8 +278,8 @@ BEGIN
           ORDER BY s.issued DESC, s.jti
           OFFSET greatest(crm.setting('sessions_per_collaborator')::integer - 1, 0)) x;
 
-    v_expires := v_issued + interval '1 second'
-        * least(greatest(coalesce(ttl_seconds, 28800), 60), crm.setting('session_max_seconds')::integer);
+    v_expires := date_trunc('second', v_issued) + interval '1 second'
+        * least(greatest(coalesce(ttl_seconds, 28800), 1), crm.setting('session_max_seconds')::integer);
     v_jti := encode(substr(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 1, 16), 'hex');
     -- `<prefix>_<reg>_s<hex>`: crm.me() reads the registration from it. As
     -- many hex digits as the 63 bytes of a role name leave room for.
@@ -305,7 +305,7 @@ BEGIN
     SELECT k.key INTO signing_key FROM crm.server_key k;
     header := crm.b64url(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8'));
     payload := crm.b64url(convert_to(jsonb_build_object(
-        'sub', reg, 'dept', dept, 'iat', extract(epoch FROM v_issued)::bigint,
+        'sub', reg, 'dept', dept, 'iat', floor(extract(epoch FROM v_issued))::bigint,
         'exp', extract(epoch FROM v_expires)::bigint, 'jti', v_jti, 'role', role_name)::text, 'UTF8'));
     RETURN QUERY SELECT 'ok'::text, 0, 0,
         header || '.' || payload || '.'
@@ -343,6 +343,22 @@ BEGIN
     END IF;
     RETURN dept;
 END;
+$$;
+
+-- Why a session's role can no longer log in: for the shell's message when
+-- PostgreSQL refuses a connection (the role name is the session's own, 64
+-- random bits; nothing else is told). NULL for a live or unknown session.
+CREATE FUNCTION crm.session_end(session_role text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, crm, pg_temp
+AS $$
+    SELECT CASE
+        WHEN s.revoked IS NOT NULL AND s.why <> 'expired' THEN
+            'your session was ended at ' || to_char(s.revoked, 'YYYY-MM-DD HH24:MI:SS TZH:TZM')
+            || ' (' || s.why || ')'
+        WHEN s.revoked IS NOT NULL OR s.expires <= now() THEN
+            'your session expired at ' || to_char(s.expires, 'YYYY-MM-DD HH24:MI:SS TZH:TZM')
+    END
+    FROM crm.session s WHERE s.role = session_role
 $$;
 
 -- `logout`: ends the caller's own session, for every copy of its token.
@@ -644,9 +660,11 @@ REVOKE EXECUTE ON FUNCTION crm.setting(text), crm.b64url(bytea), crm.unb64(text)
                            crm.hmac_sha256(bytea, bytea), crm.store_password(text, text),
                            crm.login_salt(text), crm.revoke_sessions(text, text, text, text, boolean),
                            crm.login(text, text, integer), crm.session_check(), crm.logout(),
+                           crm.session_end(text),
                            crm.set_password(text, text), crm.change_password(text, text)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION crm.login_salt(text), crm.login(text, text, integer) TO @P@_gate;
+GRANT EXECUTE ON FUNCTION crm.login_salt(text), crm.login(text, text, integer), crm.session_end(text)
+    TO @P@_gate;
 GRANT EXECUTE ON FUNCTION crm.login_salt(text), crm.session_check(), crm.logout(),
                           crm.change_password(text, text)
     TO @P@_commercial, @P@_gestion, @P@_support;

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use postgres::{CancelToken, NoTls};
+use postgres::CancelToken;
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Scripts: Ctrl-C ends the process, once the running query is canceled.
@@ -106,6 +106,9 @@ pub fn install() {
     catch(libc::SIGTERM, on_terminate, true);
     catch(libc::SIGHUP, on_terminate, true);
     std::thread::spawn(|| {
+        // The token keeps the connection's sslmode: a server reached
+        // under `require` or stricter wants the request over TLS too.
+        let tls = crate::tls::Tls::encrypt_only();
         // The statement being canceled, and when the request last went.
         let mut canceling: Option<(u64, Option<Instant>)> = None;
         let mut terminating = 0;
@@ -145,7 +148,7 @@ pub fn install() {
                 // by the server: ask again until the statement returns.
                 Some((now, token)) if now == statement => {
                     if sent.is_none_or(|at| at.elapsed() >= RESEND) {
-                        let _ = token.cancel_query(NoTls);
+                        let _ = token.cancel_query(tls.clone());
                         canceling = Some((statement, Some(Instant::now())));
                     }
                 }

@@ -248,15 +248,16 @@ pub fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::usage(format!("{}: {e}{hint}", path.display()))
 }
 
-/// A URL with its password replaced by `***`, for messages.
+/// A URL (or key=value string) with its password replaced by `***`, for
+/// messages: in the credentials, and as a `password` parameter.
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
+        return redact_pairs(url);
     };
     let rest = &url[scheme_end + 3..];
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    match (authority.rfind('@'), authority.find(':')) {
+    let url = match (authority.rfind('@'), authority.find(':')) {
         (Some(at), Some(colon)) if colon < at => format!(
             "{}{}:***{}",
             &url[..scheme_end + 3],
@@ -264,6 +265,34 @@ pub fn redact_url(url: &str) -> String {
             &rest[at..]
         ),
         _ => url.to_owned(),
+    };
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<&str> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some(("password", _)) => "password=***",
+                    _ => p,
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => url,
+    }
+}
+
+fn redact_pairs(s: &str) -> String {
+    match crate::tls::key_value_pairs(s) {
+        Some(pairs) => {
+            let mut out = s.to_owned();
+            for p in pairs.iter().rev().filter(|p| p.key == "password") {
+                out.replace_range(p.value_start..p.end, "***");
+            }
+            out
+        }
+        // Not a connection string postgres reads: it may hide one anywhere.
+        None if s.contains("password") => "(a connection string with a password)".to_owned(),
+        None => s.to_owned(),
     }
 }
 
@@ -388,5 +417,18 @@ mod tests {
             "postgresql://app:***@localhost:5432/crm"
         );
         assert_eq!(redact_url("postgresql://app@/crm"), "postgresql://app@/crm");
+        assert_eq!(
+            redact_url("postgresql://app@h/crm?password=s3cret&sslmode=require"),
+            "postgresql://app@h/crm?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("host=h password='s3 cret' user=app"),
+            "host=h password=*** user=app"
+        );
+        assert_eq!(
+            redact_url("host=h password = s3cret"),
+            "host=h password = ***"
+        );
+        assert!(!redact_url("host=h password='s3cret").contains("s3cret"));
     }
 }

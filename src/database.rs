@@ -6,16 +6,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use postgres::NoTls;
 use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::auth::{self, Credential};
 use crate::db::{self, Roles};
 use crate::error::{Error, ErrorKind, Result};
+use crate::tls::{self, Tls};
 
-pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+pub type Pool = r2d2::Pool<PostgresConnectionManager<Tls>>;
+pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<Tls>>;
 
 const MAX_CONNECTIONS: u32 = 4;
 /// How long a statement waits for a connection before `error[connection]`.
@@ -28,6 +28,7 @@ pub const GATE_PASSWORD: &str = "oc12-gate-is-public";
 /// uses it, that session's pool.
 pub struct Database {
     config: postgres::Config,
+    tls: Tls,
     pub roles: Roles,
     pub name: String,
     pool: Mutex<Option<SessionPool>>,
@@ -36,9 +37,18 @@ pub struct Database {
 struct SessionPool {
     role: String,
     pool: Pool,
-    /// Why the last connection attempt failed, when the server refused the
-    /// session itself: no point waiting for the pool's timeout.
-    refused: Arc<Mutex<Option<String>>>,
+    failures: Failures,
+}
+
+/// Why the pool's connection attempts failed, in full (r2d2 keeps only
+/// postgres's summary of it, "error performing TLS handshake").
+#[derive(Debug, Clone, Default)]
+struct Failures {
+    /// The last failure, whatever it was.
+    last: Arc<Mutex<Option<String>>>,
+    /// A refusal that waiting will not change: the session itself refused
+    /// (revoked, expired: 28xxx), or all its connections taken (53300).
+    refused: Arc<Mutex<Option<(String, String)>>>,
 }
 
 /// What a login attempt came to.
@@ -51,17 +61,16 @@ pub enum LoginOutcome {
     Throttled { retry_after: u32, failures: u32 },
 }
 
-/// Records connection refusals that mean the session is over.
-#[derive(Debug)]
-struct RefusalRecorder(Arc<Mutex<Option<String>>>);
-
-impl r2d2::HandleError<postgres::Error> for RefusalRecorder {
+impl r2d2::HandleError<postgres::Error> for Failures {
     fn handle_error(&self, e: postgres::Error) {
         if let Some(db) = e.as_db_error()
-            && db.code().code().starts_with("28")
-            && let Ok(mut slot) = self.0.lock()
+            && (db.code().code().starts_with("28") || db.code() == &SqlState::TOO_MANY_CONNECTIONS)
+            && let Ok(mut slot) = self.refused.lock()
         {
-            *slot = Some(db.message().to_owned());
+            *slot = Some((db.code().code().to_owned(), db.message().to_owned()));
+        }
+        if let Ok(mut slot) = self.last.lock() {
+            *slot = Some(db::connection_detail(&e));
         }
     }
 }
@@ -71,7 +80,7 @@ impl Database {
     /// or password in it is refused (team mode: nobody shares a login).
     /// Nothing is dialled until the first login or statement.
     pub fn open(url: &str) -> Result<Database> {
-        let config = db::parse_url(url)?;
+        let (config, tls) = tls::configure(url)?;
         if config.get_password().is_some() {
             return Err(Error::usage(format!(
                 "the database URL `{}` holds a password: a collaborator's configuration names \
@@ -87,6 +96,7 @@ impl Database {
         let roles = Roles::for_database(&name)?;
         Ok(Database {
             config,
+            tls,
             roles,
             name,
             pool: Mutex::new(None),
@@ -97,9 +107,7 @@ impl Database {
     /// the server hands out the salt, the proof is computed here, the server
     /// compares, counts failures, and opens a session of `ttl`.
     pub fn login(&self, registration: &str, password: &str, ttl: Duration) -> Result<LoginOutcome> {
-        let mut gate = self.config.clone();
-        gate.user(&self.roles.gate()).password(GATE_PASSWORD);
-        let mut client = db::connect(&gate)?;
+        let mut client = self.gate()?;
         let salt: String = client
             .query_one("SELECT crm.login_salt($1)", &[&registration])
             .map_err(|e| map_error(&e))?
@@ -141,8 +149,8 @@ impl Database {
         if slot.as_ref().is_none_or(|p| &p.role != role) {
             let mut config = self.config.clone();
             config.user(role).password(credential.secret());
-            let refused = Arc::new(Mutex::new(None));
-            let manager = PostgresConnectionManager::new(config, NoTls);
+            let failures = Failures::default();
+            let manager = PostgresConnectionManager::new(config, self.tls.clone());
             let pool = r2d2::Pool::builder()
                 .max_size(MAX_CONNECTIONS)
                 .min_idle(Some(0))
@@ -150,49 +158,85 @@ impl Database {
                 // connection shows itself on first use and is then dropped.
                 .test_on_check_out(false)
                 .connection_timeout(CHECKOUT_TIMEOUT)
-                .error_handler(Box::new(RefusalRecorder(refused.clone())))
+                .error_handler(Box::new(failures.clone()))
                 .build_unchecked(manager);
             *slot = Some(SessionPool {
                 role: role.clone(),
                 pool,
-                refused,
+                failures,
             });
         }
         let p = slot.as_ref().expect("set above");
         SessionPoolRef {
             pool: p.pool.clone(),
-            refused: p.refused.clone(),
+            failures: p.failures.clone(),
         }
     }
 
     /// A connection of the session's pool. A server that refuses the
     /// session itself (revoked, expired) is an `error[auth]` at once.
     pub fn connection(&self, credential: &Credential) -> Result<Connection> {
-        let SessionPoolRef { pool, refused } = self.pool_for(credential);
+        let SessionPoolRef { pool, failures } = self.pool_for(credential);
+        let refused = &failures.refused;
         let start = Instant::now();
         loop {
             if let Some(conn) = pool.try_get() {
                 return Ok(conn);
             }
             if let Some(why) = refused.lock().ok().and_then(|mut s| s.take()) {
-                return Err(session_refused(&why));
+                return Err(self.refusal(credential, why));
             }
             match pool.get_timeout(Duration::from_millis(100)) {
                 Ok(conn) => return Ok(conn),
                 Err(_) if start.elapsed() < CHECKOUT_TIMEOUT => continue,
                 Err(e) => {
                     if let Some(why) = refused.lock().ok().and_then(|mut s| s.take()) {
-                        return Err(session_refused(&why));
+                        return Err(self.refusal(credential, why));
                     }
-                    let detail = e.to_string();
+                    let summary = e.to_string();
+                    let summary = summary.trim_start_matches("timed out waiting for connection: ");
+                    // r2d2's summary, or the full reason of the last failure.
+                    let detail = failures
+                        .last
+                        .lock()
+                        .ok()
+                        .and_then(|f| f.clone())
+                        .unwrap_or_else(|| summary.to_owned());
                     return Err(Error::connection(format!(
-                        "cannot connect to {}: {}",
+                        "cannot connect to {}: {detail}",
                         db::describe(&self.config),
-                        detail.trim_start_matches("timed out waiting for connection: ")
                     )));
                 }
             }
         }
+    }
+
+    /// What a refused connection of the session means for the user. For a
+    /// session that is over, the gate says why and when.
+    fn refusal(&self, credential: &Credential, (code, message): (String, String)) -> Error {
+        if code == SqlState::TOO_MANY_CONNECTIONS.code() {
+            return Error::connection(format!(
+                "this session has all the connections the server allows it ({message}); \
+                 close another shell of this session, or log in again for a session of its own"
+            ));
+        }
+        let why = self.gate().ok().and_then(|mut gate| {
+            gate.query_one("SELECT crm.session_end($1)", &[&credential.claims.role])
+                .ok()
+                .and_then(|row| row.get::<_, Option<String>>(0))
+        });
+        Error::auth(match why {
+            Some(why) => format!("{why}; log in again"),
+            None => format!("the server refused this session ({message}); log in again"),
+        })
+    }
+
+    /// A connection as the gate, which may only log in (and say why a
+    /// session ended).
+    fn gate(&self) -> Result<postgres::Client> {
+        let mut gate = self.config.clone();
+        gate.user(&self.roles.gate()).password(GATE_PASSWORD);
+        db::connect(&gate, &self.tls)
     }
 
     /// Ends the session on the server, for every copy of its token. A
@@ -252,15 +296,7 @@ impl Database {
 
 struct SessionPoolRef {
     pool: Pool,
-    refused: Arc<Mutex<Option<String>>>,
-}
-
-/// The server refused to connect the session's role.
-fn session_refused(why: &str) -> Error {
-    Error::auth(format!(
-        "your session has ended (logged out, expired, or ended by a password change, a \
-         department move or a deletion): {why}; log in again"
-    ))
+    failures: Failures,
 }
 
 /// Whether an error on a statement's first message says the connection

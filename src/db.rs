@@ -4,10 +4,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::config::redact_url;
 use crate::error::{Error, Result};
+use crate::tls::{self, Tls};
 
 /// The schema that holds the whole CRM.
 pub const SCHEMA: &str = "crm";
@@ -74,12 +75,20 @@ impl Roles {
 }
 
 /// Parses a connection URL (or key=value string), adding the connect timeout
-/// when it has none so that an unreachable server fails fast.
+/// when it has none so that an unreachable server fails fast. Its `sslmode`
+/// and `sslrootcert` are understood but only [`tls::configure`] makes the
+/// connector that honours them: dial with that.
 pub fn parse_url(url: &str) -> Result<postgres::Config> {
+    tls::parse(url).map(|(config, _)| config)
+}
+
+/// [`parse_url`] for a string without the TLS parameters postgres does not
+/// know; `shown` is what messages name (without its password).
+pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
     let mut config = postgres::Config::from_str(url).map_err(|e| {
         Error::usage(format!(
             "`{}` is not a PostgreSQL URL: {e}",
-            redact_url(url)
+            redact_url(shown)
         ))
     })?;
     if config.get_connect_timeout().is_none() {
@@ -96,24 +105,30 @@ pub fn database_of(config: &postgres::Config) -> Option<&str> {
     config.get_dbname().or(config.get_user())
 }
 
-pub fn connect(config: &postgres::Config) -> Result<Client> {
+/// Connects with the connector [`tls::configure`] made for the URL.
+pub fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client> {
     config
-        .connect(NoTls)
+        .connect(tls.clone())
         .map_err(|e| connection_error(config, &e))
 }
 
 /// An `error[connection]` that says where we tried to go.
 pub fn connection_error(config: &postgres::Config, e: &postgres::Error) -> Error {
     let mut msg = format!("cannot connect to {}", describe(config));
-    let detail = e
-        .as_db_error()
-        .map(|d| d.message().to_owned())
-        .unwrap_or_else(|| source_message(e));
+    let detail = connection_detail(e);
     if !detail.is_empty() {
         msg.push_str(": ");
         msg.push_str(&detail);
     }
     Error::connection(msg)
+}
+
+/// Why a connection attempt failed: the server's message, or the innermost
+/// cause (postgres's own text stops at "error performing TLS handshake").
+pub fn connection_detail(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_else(|| tls::explain(&source_message(e)))
 }
 
 fn source_message(e: &postgres::Error) -> String {

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::db::{self, quote_ident};
 use crate::error::{Error, Result};
@@ -92,14 +92,12 @@ const BULK_TABLES: [&str; 5] = ["location", "company", "client", "contract", "ev
 /// Generates into the CRM at `admin_url` (a superuser, or a role that may
 /// become the CRM's owner).
 pub fn generate(admin_url: &str, options: &Options) -> Result<Report> {
-    let config = db::parse_url(admin_url)?;
+    let (config, tls) = crate::tls::configure(admin_url)?;
     let name = db::database_of(&config)
         .unwrap_or(db::DEFAULT_DATABASE)
         .to_owned();
     let roles = db::Roles::for_database(&name)?;
-    let mut client = config
-        .connect(NoTls)
-        .map_err(|e| db::connection_error(&config, &e))?;
+    let mut client = db::connect(&config, &tls)?;
     let started = Instant::now();
     let mut report = load(&mut client, &roles.owner(), options).map_err(|e| sql_error(&e))?;
     report.load = started.elapsed();

@@ -8,6 +8,7 @@ use postgres::error::SqlState;
 
 use crate::db::{self, Roles, quote_ident};
 use crate::error::{Error, Result};
+use crate::tls::Tls;
 
 /// One numbered file of `sql/`. `@P@` in its text stands for the role prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl InitReport {
 }
 
 pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
-    let mut admin = db::parse_url(opts.admin_url)?;
+    let (mut admin, tls) = crate::tls::configure(opts.admin_url)?;
     let database = match admin.get_dbname() {
         Some(d) => d.to_owned(),
         None => {
@@ -120,11 +121,11 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
     };
     let roles = Roles::for_database(&database)?;
 
-    let (mut client, created_database) = match admin.connect(postgres::NoTls) {
+    let (mut client, created_database) = match admin.connect(tls.clone()) {
         Ok(c) => (c, false),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
-            create_database(&admin, &database)?;
-            (db::connect(&admin)?, true)
+            create_database(&admin, &tls, &database)?;
+            (db::connect(&admin, &tls)?, true)
         }
         Err(e) => return Err(db::connection_error(&admin, &e)),
     };
@@ -133,7 +134,7 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
     drop(client);
     match result {
         Ok(outcome) => Ok(InitReport {
-            server_url: server_url(opts.admin_url, &admin, &database),
+            server_url: tls.with_params(server_url(&admin, &database)),
             database,
             created_database,
             created_roles: outcome.created_roles,
@@ -146,7 +147,7 @@ pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
         Err(e) => {
             if created_database {
                 // Nothing half-created: the database we made goes too.
-                let _ = drop_database(&admin, &database);
+                let _ = drop_database(&admin, &tls, &database);
             }
             Err(e)
         }
@@ -303,10 +304,10 @@ fn run_in_transaction(
     })
 }
 
-fn create_database(admin: &postgres::Config, database: &str) -> Result<()> {
+fn create_database(admin: &postgres::Config, tls: &Tls, database: &str) -> Result<()> {
     let mut maintenance = admin.clone();
     maintenance.dbname("postgres");
-    let mut client = db::connect(&maintenance)?;
+    let mut client = db::connect(&maintenance, tls)?;
     client
         .batch_execute(&format!(
             "CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0",
@@ -315,10 +316,10 @@ fn create_database(admin: &postgres::Config, database: &str) -> Result<()> {
         .map_err(|e| init_error(&format!("cannot create database `{database}`"), &e))
 }
 
-fn drop_database(admin: &postgres::Config, database: &str) -> Result<()> {
+fn drop_database(admin: &postgres::Config, tls: &Tls, database: &str) -> Result<()> {
     let mut maintenance = admin.clone();
     maintenance.dbname("postgres");
-    let mut client = db::connect(&maintenance)?;
+    let mut client = db::connect(&maintenance, tls)?;
     client
         .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {}",
@@ -345,48 +346,19 @@ fn init_error(what: &str, e: &postgres::Error) -> Error {
     }
 }
 
-/// The address collaborators use: the admin URL's server and database, its
-/// TLS settings (`sslmode`, `sslrootcert`), and no user or password.
-fn server_url(admin_url: &str, admin: &postgres::Config, database: &str) -> String {
+/// The address collaborators use: the admin URL's server and database, and
+/// no user or password (TLS settings are added by the caller).
+fn server_url(admin: &postgres::Config, database: &str) -> String {
     use postgres::config::Host;
     let port = admin.get_ports().first().copied().unwrap_or(5432);
-    let tls: Vec<String> = query_pairs(admin_url)
-        .into_iter()
-        .filter(|(k, _)| k == "sslmode" || k == "sslrootcert")
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let mut query = tls.join("&");
-    let base = match admin.get_hosts().first() {
+    match admin.get_hosts().first() {
         Some(Host::Tcp(h)) if h.contains(':') => format!("postgresql://[{h}]:{port}/{database}"),
         Some(Host::Tcp(h)) => format!("postgresql://{h}:{port}/{database}"),
         Some(Host::Unix(p)) => {
-            let socket = format!("host={}&port={port}", p.display());
-            query = if query.is_empty() {
-                socket
-            } else {
-                format!("{socket}&{query}")
-            };
-            format!("postgresql:///{database}")
+            format!("postgresql:///{database}?host={}&port={port}", p.display())
         }
         None => format!("postgresql://localhost:{port}/{database}"),
-    };
-    if query.is_empty() {
-        base
-    } else {
-        format!("{base}?{query}")
     }
-}
-
-/// The `key=value` pairs after `?` in a URL, as written (still encoded).
-fn query_pairs(url: &str) -> Vec<(String, String)> {
-    url.split_once('?')
-        .map(|(_, q)| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A random alphanumeric string: passwords of roles, secret keys.

@@ -29,6 +29,7 @@ mod repl_lex;
 pub mod script;
 pub mod session;
 pub mod shell;
+pub mod tls;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result, Span};

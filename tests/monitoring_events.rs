@@ -171,7 +171,10 @@ fn no_event_ever_holds_a_password_hash_token_or_key() {
     assert!(events.iter().any(|e| e.level == Level::Warning));
     let hashes: Vec<String> = db
         .admin()
-        .query("SELECT hash FROM crm.collaborator_password", &[])
+        .query(
+            "SELECT encode(verifier, 'base64') FROM crm.collaborator_password",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))

@@ -75,10 +75,10 @@ fn a_wrong_password_or_registration_is_refused() {
 }
 
 #[test]
-fn hashes_are_scrypt_phc_strings_nobody_reads() {
+fn stored_verifiers_are_scrypt_based_and_nobody_reads_them() {
     let db = TestDb::demo();
-    for hash in db.rows("SELECT hash FROM crm.collaborator_password ORDER BY collaborator") {
-        assert_scrypt_phc(&hash, None);
+    for registration in db.rows("SELECT collaborator FROM crm.collaborator_password ORDER BY 1") {
+        assert_scrypt_phc(&hash_of(&db, &registration), None);
     }
     assert_eq!(
         db.value("SELECT count(*)::text FROM crm.collaborator_password"),

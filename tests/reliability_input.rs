@@ -40,11 +40,12 @@ fn snapshot(db: &TestDb) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    // Roles are the cluster's: those of this CRM, and every superuser.
+    // Roles are the cluster's: those of this CRM, and every superuser (not
+    // sessions: logging in makes them).
     for r in admin
         .query(
             "SELECT rolname || ' ' || rolsuper || ' ' || rolcanlogin FROM pg_roles
-             WHERE starts_with(rolname, $1) OR rolsuper ORDER BY 1",
+             WHERE (starts_with(rolname, $1) AND rolname !~ '_s[0-9a-f]+$') OR rolsuper ORDER BY 1",
             &[&format!("{}_", db.prefix())],
         )
         .unwrap()

@@ -101,11 +101,17 @@ fn sixteen_shells_paying_at_once_lose_nothing() {
              VALUES ('load1', 'mkc111', 2000, 2000, 'signed', now())",
         )
         .unwrap();
-    // One login, shared by the sixteen shells (they only read the token).
-    db.login("ab123456789");
+    // Sixteen sessions of one collaborator (a session's own connections
+    // are limited: see team_mode.rs).
+    let homes: Vec<_> = (0..SHELLS).map(|_| db.user_home("ab123456789")).collect();
     let script = "pay contract load1 1.00\n".repeat(100);
     let (stop, watcher) = watch_remain(&db, "load1");
-    let outputs = all_at_once((0..SHELLS).map(|_| (db.shell(), script.clone())).collect());
+    let outputs = all_at_once(
+        homes
+            .iter()
+            .map(|h| (db.shell_in(h.path()), script.clone()))
+            .collect(),
+    );
     stop.store(true, Ordering::Relaxed);
     let samples = watcher.join().unwrap();
     let mut paid = 0;
@@ -136,12 +142,13 @@ fn over_payment_at_once_is_refused_never_half_applied() {
              VALUES ('load2', 'mkc111', 50, 50, 'signed', now())",
         )
         .unwrap();
-    db.login("ab123456789");
+    let homes: Vec<_> = (0..SHELLS).map(|_| db.user_home("ab123456789")).collect();
     let script = "pay contract load2 1.00\n".repeat(10);
     let (stop, watcher) = watch_remain(&db, "load2");
     let outputs = all_at_once(
-        (0..SHELLS)
-            .map(|_| (db.shell().args(["--continue-on-error"]), script.clone()))
+        homes
+            .iter()
+            .map(|h| (db.shell_in(h.path()).args(["--continue-on-error"]), script.clone()))
             .collect(),
     );
     stop.store(true, Ordering::Relaxed);

@@ -278,7 +278,7 @@ fn a_changed_token_grants_nothing() {
             c["dept"] = "gestion".into();
             c["role"] = hers.claims.role.clone().into();
         })),
-        "your session has ended",
+        "the server refused this session (password authentication failed for user",
     );
     // Pushing the expiry far away: the server's expiry stands.
     let far = payload(&|c| c["exp"] = 4_000_000_000u64.into());
@@ -448,10 +448,9 @@ fn ones_own_password_change_ends_the_other_sessions_only() {
     let right = oc12::auth::proof(DEMO_PASSWORD, &salt).unwrap();
     psql.execute("SELECT crm.change_password($1, $2)", &[&right, &new])
         .unwrap();
-    assert_eq!(
-        connect_refused(&db, &there).code().unwrap().code(),
-        "28000"
-    );
+    // Ended: its role cannot log in (or is gone already).
+    let e = connect_refused(&db, &there);
+    assert!(e.code().unwrap().code().starts_with("28"), "{e}");
     // This session goes on, and the new password is the one that works.
     psql.batch_execute("SELECT crm.session_check()").unwrap();
     let database = Database::open(&db.url).unwrap();
@@ -583,10 +582,8 @@ fn the_server_decides_the_expiry_and_the_number_of_sessions() {
     let third = db.login_session(SUPPORT);
     assert!(db.connect_as(&second).is_ok());
     assert!(db.connect_as(&third).is_ok());
-    assert_eq!(
-        connect_refused(&db, &first).code().unwrap().code(),
-        "28000"
-    );
+    let e = connect_refused(&db, &first);
+    assert!(e.code().unwrap().code().starts_with("28"), "{e}");
     assert_eq!(
         db.value(&format!(
             "SELECT why FROM crm.session WHERE role = '{}'",
@@ -608,7 +605,10 @@ fn expired_sessions_are_refused_by_postgresql_and_swept() {
     ));
     let e = connect_refused(&db, &mine);
     assert_eq!(e.code().unwrap().code(), "28P01", "{e}");
-    auth_refused(bill.run("count clients"), "your session has ended");
+    auth_refused(
+        bill.run("count clients"),
+        "the server refused this session (password authentication failed",
+    );
     // The next login sweeps expired sessions: their roles go.
     db.rows(&format!(
         "UPDATE crm.session SET expires = now() - interval '1 minute' WHERE role = '{}' RETURNING jti",
