@@ -130,7 +130,6 @@ impl Config {
         self.get(DATABASE_URL)
     }
 
-
     pub fn no_color(&self) -> bool {
         self.vars.contains_key(NO_COLOR)
     }
@@ -332,7 +331,10 @@ mod tests {
         let paths = Paths::in_home(&dir.path().join("h"));
         update_config_file(
             &paths,
-            &[(LOCAL_ADMIN_PASSWORD, "k1"), (DATABASE_URL, "postgresql://a:b@/c")],
+            &[
+                (LOCAL_ADMIN_PASSWORD, "k1"),
+                (DATABASE_URL, "postgresql://a:b@/c"),
+            ],
         )
         .unwrap();
         update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "k2")]).unwrap();
@@ -367,7 +369,10 @@ mod tests {
         let meta = fs::symlink_metadata(&config).unwrap();
         assert!(meta.file_type().is_file(), "config.env is a plain file");
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-        assert_eq!(read_env_file(&config).unwrap()[LOCAL_ADMIN_PASSWORD], "new-key");
+        assert_eq!(
+            read_env_file(&config).unwrap()[LOCAL_ADMIN_PASSWORD],
+            "new-key"
+        );
         assert!(
             fs::symlink_metadata(&tmp).is_err(),
             "no temporary file left"

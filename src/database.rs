@@ -56,9 +56,14 @@ struct Failures {
 pub enum LoginOutcome {
     LoggedIn(Credential),
     /// Wrong registration or password; the server's count of failures in a row.
-    Wrong { failures: u32 },
+    Wrong {
+        failures: u32,
+    },
     /// Too many failures: the server checks nothing for that many seconds.
-    Throttled { retry_after: u32, failures: u32 },
+    Throttled {
+        retry_after: u32,
+        failures: u32,
+    },
 }
 
 impl r2d2::HandleError<postgres::Error> for Failures {
@@ -179,35 +184,37 @@ impl Database {
         let SessionPoolRef { pool, failures } = self.pool_for(credential);
         let refused = &failures.refused;
         let start = Instant::now();
+        if let Some(conn) = pool.try_get() {
+            return Ok(conn);
+        }
+        // One wait that also asks the pool for one more connection (each
+        // call of `get_timeout` does, up to the pool's size)...
+        if let Ok(conn) = pool.get_timeout(Duration::from_millis(50)) {
+            return Ok(conn);
+        }
+        // ...then, while that connection is being made (the pool retries a
+        // failed attempt by itself), watch for a refusal that waiting will
+        // not change, instead of waiting for the whole timeout.
         loop {
-            if let Some(conn) = pool.try_get() {
-                return Ok(conn);
-            }
             if let Some(why) = refused.lock().ok().and_then(|mut s| s.take()) {
                 return Err(self.refusal(credential, why));
             }
-            match pool.get_timeout(Duration::from_millis(100)) {
-                Ok(conn) => return Ok(conn),
-                Err(_) if start.elapsed() < CHECKOUT_TIMEOUT => continue,
-                Err(e) => {
-                    if let Some(why) = refused.lock().ok().and_then(|mut s| s.take()) {
-                        return Err(self.refusal(credential, why));
-                    }
-                    let summary = e.to_string();
-                    let summary = summary.trim_start_matches("timed out waiting for connection: ");
-                    // r2d2's summary, or the full reason of the last failure.
-                    let detail = failures
-                        .last
-                        .lock()
-                        .ok()
-                        .and_then(|f| f.clone())
-                        .unwrap_or_else(|| summary.to_owned());
-                    return Err(Error::connection(format!(
-                        "cannot connect to {}: {detail}",
-                        db::describe(&self.config),
-                    )));
-                }
+            if let Some(conn) = pool.try_get() {
+                return Ok(conn);
             }
+            if start.elapsed() >= CHECKOUT_TIMEOUT {
+                let detail = failures
+                    .last
+                    .lock()
+                    .ok()
+                    .and_then(|f| f.clone())
+                    .unwrap_or_else(|| "timed out waiting for a connection".to_owned());
+                return Err(Error::connection(format!(
+                    "cannot connect to {}: {detail}",
+                    db::describe(&self.config),
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -289,7 +296,9 @@ impl Database {
                 "{} is in {d}, not {}; log in again",
                 claims.sub, claims.dept
             ))),
-            None => Err(Error::auth("the server did not confirm the session; log in again")),
+            None => Err(Error::auth(
+                "the server did not confirm the session; log in again",
+            )),
         }
     }
 }

@@ -577,7 +577,10 @@ fn collaborators_and_passwords_only_through_their_functions() {
 fn the_gate_role_reads_nothing_and_gets_salts_only() {
     let db = TestDb::demo();
     let prefix = db.prefix();
-    let url = db.url.replace("postgresql:///", &format!("postgresql://{prefix}_gate:oc12-gate-is-public@/"));
+    let url = db.url.replace(
+        "postgresql:///",
+        &format!("postgresql://{prefix}_gate:oc12-gate-is-public@/"),
+    );
     let mut gate = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     for table in [
         "client",
@@ -600,7 +603,11 @@ fn the_gate_role_reads_nothing_and_gets_salts_only() {
         .unwrap()
         .get(0);
     assert!(salt.starts_with("$scrypt$ln="), "{salt}");
-    assert_eq!(salt.matches('$').count(), 3, "parameters and salt, no hash: {salt}");
+    assert_eq!(
+        salt.matches('$').count(),
+        3,
+        "parameters and salt, no hash: {salt}"
+    );
     // An unknown registration gets a salt too, the same every time.
     let unknown = |gate: &mut postgres::Client| -> String {
         gate.query_one("SELECT crm.login_salt('zz000000000')", &[])
@@ -617,9 +624,13 @@ fn the_gate_role_reads_nothing_and_gets_salts_only() {
         let err = gate.query(&format!("SELECT {f}"), &[]).unwrap_err();
         assert_eq!(err.code().unwrap().code(), "42501", "{f}");
     }
-    assert!(gate.batch_execute("SET ROLE postgres").is_err(), "no way up");
     assert!(
-        gate.batch_execute(&format!("SET ROLE {prefix}_ac123456789")).is_err(),
+        gate.batch_execute("SET ROLE postgres").is_err(),
+        "no way up"
+    );
+    assert!(
+        gate.batch_execute(&format!("SET ROLE {prefix}_ac123456789"))
+            .is_err(),
         "no way into a collaborator"
     );
 }

@@ -249,10 +249,16 @@ fn init_through_the_binary_prints_the_url_and_writes_a_private_config() {
     let vars = oc12::config::read_env_file(&config).unwrap();
     // The server's address and nothing else: no user, no password, no key.
     let url = &vars["OC12_DATABASE_URL"];
-    assert!(url.starts_with(&format!("postgresql:///{name}?host=")), "{url}");
+    assert!(
+        url.starts_with(&format!("postgresql:///{name}?host=")),
+        "{url}"
+    );
     assert!(!url.contains('@'), "{url}");
     assert!(!vars.contains_key("OC12_SECRET_KEY"));
-    assert!(out.contains(&format!("    OC12_DATABASE_URL={url}\n")), "{out}");
+    assert!(
+        out.contains(&format!("    OC12_DATABASE_URL={url}\n")),
+        "{out}"
+    );
 
     let again = Shell::bare(home.path())
         .args(["init", "--demo", "--admin-url", &c.admin_url(&name)])

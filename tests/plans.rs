@@ -42,8 +42,9 @@ fn every_representative_plan_runs_against_the_demo_database() {
             oc12::analyzer::Checked::Data(d) => d,
             _ => unreachable!(),
         }) {
-            *params.last_mut().unwrap() =
-                oc12::value::Param::Text(oc12::auth::hash_password_with_cost("x-pass-1", 4).unwrap());
+            *params.last_mut().unwrap() = oc12::value::Param::Text(
+                oc12::auth::hash_password_with_cost("x-pass-1", 4).unwrap(),
+            );
         }
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
             .iter()

@@ -148,7 +148,12 @@ fn over_payment_at_once_is_refused_never_half_applied() {
     let outputs = all_at_once(
         homes
             .iter()
-            .map(|h| (db.shell_in(h.path()).args(["--continue-on-error"]), script.clone()))
+            .map(|h| {
+                (
+                    db.shell_in(h.path()).args(["--continue-on-error"]),
+                    script.clone(),
+                )
+            })
             .collect(),
     );
     stop.store(true, Ordering::Relaxed);

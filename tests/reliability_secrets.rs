@@ -63,7 +63,9 @@ fn a_copied_token_works_only_until_it_expires() {
     // The session's role expires on the server at the same second.
     let role = token.trim().split(':').next().map(|t| {
         let payload = t.split('.').nth(1).unwrap();
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
         serde_json::from_slice::<serde_json::Value>(&json).unwrap()["role"]
             .as_str()
             .unwrap()
@@ -152,13 +154,7 @@ fn session_secrets_and_passwords_never_leak() {
             .status(0),
     );
     // The session secret: printed on purpose by --print-token, nowhere else.
-    let secret = login
-        .stdout()
-        .trim()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = login.stdout().trim().rsplit(':').next().unwrap().to_owned();
     assert!(secret.len() >= 32, "{}", login.stdout());
     keep(
         "tampered token",

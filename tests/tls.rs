@@ -281,7 +281,6 @@ fn each_sslmode_does_what_libpq_does() {
         ))
         .ends_with(&format!("is not trusted (its issuer is not in {other})"))
     );
-
 }
 
 #[test]

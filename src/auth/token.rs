@@ -78,7 +78,9 @@ impl Credential {
     /// token's shape and claims, and its expiry with zero leeway.
     pub fn parse(text: &str) -> Result<Credential, Error> {
         let (token, secret) = text.trim().split_once(':').ok_or_else(|| {
-            Error::auth("the session token has no session secret (it predates team mode); log in again")
+            Error::auth(
+                "the session token has no session secret (it predates team mode); log in again",
+            )
         })?;
         if secret.is_empty() || !secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(malformed());
@@ -132,11 +134,13 @@ fn decode(token: &str) -> Result<Claims, Error> {
             header.alg
         )));
     }
-    let data = jsonwebtoken::dangerous::insecure_decode::<Claims>(token).map_err(|_| malformed())?;
+    let data =
+        jsonwebtoken::dangerous::insecure_decode::<Claims>(token).map_err(|_| malformed())?;
     let claims = data.claims;
     let registration_like = |s: &str| {
         (10..=11).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     };
     let role_ok = claims.role.len() <= 63
         && claims
@@ -266,7 +270,10 @@ mod tests {
 
     #[test]
     fn other_algorithms_and_garbage_are_refused() {
-        refused(&line(r#"{"alg":"HS512"}"#, &claims(now() + 60)), "only HS256");
+        refused(
+            &line(r#"{"alg":"HS512"}"#, &claims(now() + 60)),
+            "only HS256",
+        );
         refused(&line(r#"{"alg":"none"}"#, &claims(now() + 60)), "malformed");
         refused(&token(HS256, &claims(now() + 60)), "no session secret");
         for text in ["", "garbage", "a.b.c:x", "a:b", ":"] {
@@ -279,7 +286,10 @@ mod tests {
         let mut c = claims(now() + 60);
         c.sub = "x'; DROP".into();
         refused(&line(HS256, &c), "malformed");
-        refused(&format!("{}:se cret", token(HS256, &claims(now() + 60))), "malformed");
+        refused(
+            &format!("{}:se cret", token(HS256, &claims(now() + 60))),
+            "malformed",
+        );
     }
 
     #[test]

@@ -84,7 +84,10 @@ fn redact_hex_runs(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let (mut i, mut last, mut changed) = (0, 0, false);
     while i < bytes.len() {
-        let run = bytes[i..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
         if run >= MIN_SECRET_HEX {
             out.push_str(&text[last..i]);
             out.push_str(REDACTED);
