@@ -361,7 +361,7 @@ fn server_url(admin: &postgres::Config, database: &str) -> String {
     }
 }
 
-/// A random alphanumeric string: passwords of roles, secret keys.
+/// A random alphanumeric string: the local cluster's admin password.
 pub fn random_token(len: usize) -> String {
     use rand::RngExt;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";

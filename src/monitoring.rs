@@ -10,7 +10,7 @@
 //! and `statement`, the user id and the release set on the event itself:
 //! nothing is kept in a scope that could leak into the next statement.
 //! A `before_send` scrubber then redacts anything that looks like a
-//! password hash, a token or the secret key, wherever it is in the event.
+//! password hash, a token or a session secret, wherever it is in the event.
 //!
 //! The executor calls the event functions only after the statement's
 //! transaction has committed.

@@ -100,11 +100,7 @@ impl Session {
         if let Some(u) = self.config.database_url() {
             return Ok(u.to_owned());
         }
-        let (url, created) = crate::app::ensure_local(&self.config)?;
-        if created {
-            // The new cluster wrote its secret key.
-            self.config = Config::load()?;
-        }
+        let (url, _created) = crate::app::ensure_local(&self.config)?;
         Ok(url)
     }
 

@@ -27,7 +27,7 @@ fn openssl(dir: &Path, args: &[&str]) {
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("the openssl command runs");
+        .expect("the openssl command (Debian: `apt-get install -y openssl`) runs: the TLS tests need it");
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
