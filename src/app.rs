@@ -172,6 +172,32 @@ fn run_local(config: &Config, action: LocalAction) -> Result<i32> {
             print_status(&cluster);
         }
         LocalAction::Status => print_status(&cluster),
+        LocalAction::Destroy { yes } => {
+            if !cluster.exists() && cluster.pgdata.symlink_metadata().is_err() {
+                println!("no local cluster at {}", cluster.pgdata.display());
+                return Ok(0);
+            }
+            if !yes {
+                if !crate::prompt::interactive() {
+                    return Err(Error::usage(
+                        "`local destroy` removes the local cluster and all its data: \
+                         confirm with --yes when no terminal can ask",
+                    ));
+                }
+                let answer = crate::prompt::ask(&format!(
+                    "remove the local cluster at {} and all its data? [y/N] ",
+                    cluster.pgdata.display()
+                ))?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    println!("kept the local cluster");
+                    return Ok(0);
+                }
+            }
+            let _lock = local::Lock::acquire(&config.paths.data)?;
+            cluster.destroy()?;
+            let _ = std::fs::remove_file(config.paths.data.join("pgdata.ready"));
+            println!("removed the local cluster at {}", cluster.pgdata.display());
+        }
     }
     Ok(0)
 }

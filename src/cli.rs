@@ -136,6 +136,12 @@ pub enum LocalAction {
     Stop,
     /// Where it is and whether it runs
     Status,
+    /// Stop it and remove it with all its data (asks first)
+    Destroy {
+        /// Do not ask
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// The shells `completions` knows.

@@ -298,6 +298,25 @@ impl LocalCluster {
         }
     }
 
+    /// Stops the server at once and removes the cluster: its data folder,
+    /// wherever it lives (the one behind `pgdata` when that is a link into
+    /// the fallback folder), and the link. Harmless when there is none.
+    pub fn destroy(&self) -> Result<()> {
+        self.stop_immediately();
+        match fs::read_link(&self.pgdata) {
+            Ok(target) => {
+                let target = if target.is_absolute() {
+                    target
+                } else {
+                    self.pgdata.parent().unwrap_or(Path::new("/")).join(target)
+                };
+                remove_tree(&target)?;
+                fs::remove_file(&self.pgdata).map_err(|e| io_error(&self.pgdata, e))
+            }
+            Err(_) => remove_tree(&self.pgdata),
+        }
+    }
+
     /// Makes the data directory, owned by whoever will run the server, and
     /// returns its real path.
     fn prepare_data_dir(&self) -> Result<PathBuf> {
@@ -502,6 +521,15 @@ fn allow_traverse(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes a folder and everything in it; a missing one is not an error.
+fn remove_tree(dir: &Path) -> Result<()> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(dir, e)),
+    }
 }
 
 fn clear_dir(dir: &Path) -> Result<()> {

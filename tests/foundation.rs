@@ -345,12 +345,13 @@ fn missing_server_binaries_say_what_to_install() {
     assert!(!home.path().join("pgdata").join("PG_VERSION").exists());
 }
 
-/// Stops a local cluster when the test ends, however it ends.
+/// Removes a local cluster when the test ends, however it ends, wherever
+/// its data lives.
 struct StopOnDrop(std::path::PathBuf);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        let _ = Shell::bare(&self.0).args(["local", "stop"]).run();
+        let _ = Shell::bare(&self.0).args(["local", "destroy", "--yes"]).run();
     }
 }
 
@@ -432,6 +433,41 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
         .run()
         .status(0);
     assert_eq!(listed.stdout(), "count\n7\n");
+
+    // Removing it asks first: without a terminal, only with --yes.
+    let refused = Shell::bare(home.path())
+        .args(["local", "destroy"])
+        .run()
+        .status(2);
+    assert!(refused.stderr().contains("--yes"), "{}", refused.stderr());
+    assert!(status().contains("running"));
+    let real = std::fs::canonicalize(home.path().join("pgdata")).unwrap();
+    let removed = Shell::bare(home.path())
+        .args(["local", "destroy", "--yes"])
+        .run()
+        .status(0);
+    assert!(
+        removed.stdout().starts_with("removed the local cluster at "),
+        "{}",
+        removed.stdout()
+    );
+    // Wherever its data lived (as root: behind a link), nothing is left.
+    assert!(!real.exists(), "{} is still there", real.display());
+    assert!(home.path().join("pgdata").symlink_metadata().is_err());
+    assert!(status().contains("no local cluster"));
+    // A login where there is no cluster makes one, as the shell does.
+    let login = Shell::bare(home.path())
+        .args(["login", "ad123456789", "--password-stdin"])
+        .stdin(support::DEMO_PASSWORD)
+        .run()
+        .status(0);
+    assert!(
+        login.stderr().contains("creating the local cluster"),
+        "{}",
+        login.stderr()
+    );
+    assert_eq!(login.stdout(), "logged in as ad123456789 (gestion)\n");
+    assert!(status().contains("running"));
 }
 
 #[test]

@@ -26,7 +26,7 @@ static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
 extern "C" fn tear_down() {
     if let Some(c) = CLUSTER.get() {
-        c.local.stop_immediately();
+        let _ = c.local.destroy();
         let _ = std::fs::remove_dir_all(&c.dir);
     }
 }
@@ -471,7 +471,7 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         // Only private clusters are ever dropped: the shared one is static.
-        self.local.stop_immediately();
+        let _ = self.local.destroy();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
