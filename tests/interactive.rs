@@ -402,3 +402,31 @@ fn no_color_means_no_colour_codes_at_the_prompt_and_plain_results() {
     let error = error.rsplit("\r\n").take(4).collect::<String>();
     assert!(!error.contains('\x1b'), "{error:?}");
 }
+
+#[test]
+fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
+    let db = TestDb::demo();
+    login(&db);
+    let mut pty = Pty::spawn(db.shell());
+    pty.expect(&prompt(&db));
+    // Another terminal, same home: somebody else logs in, saving their token.
+    db.shell()
+        .args(["login", "ae123456789", "--password-stdin"])
+        .stdin(DEMO_PASSWORD)
+        .run()
+        .status(0);
+    pty.send("whoami\r");
+    pty.expect("ac123456789 Daisy Duck (gestion)");
+    pty.expect(&prompt(&db));
+    // A manager's statement still runs as the manager.
+    pty.send("count collaborators where department = gestion\r");
+    pty.expect("\r\n2\r\n");
+    pty.expect(&prompt(&db));
+    // The other terminal logging out ends its own session, not this one.
+    db.shell().args(["logout"]).run().status(0);
+    pty.send("whoami\r");
+    pty.expect("ac123456789 Daisy Duck (gestion)");
+    pty.expect(&prompt(&db));
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+}
