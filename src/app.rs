@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, LocalAction};
 use crate::config::{self, Config};
@@ -13,7 +13,7 @@ use crate::local::{self, LocalCluster, Status};
 
 /// Runs the program and returns its exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

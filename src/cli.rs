@@ -38,6 +38,10 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<String>,
 
+    /// `-c` and `-f` in the order they were given (filled by [`Cli::parse_args`]).
+    #[arg(skip)]
+    pub sources: Vec<Source>,
+
     /// Output format
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -47,7 +51,7 @@ pub struct RunArgs {
     pub single_transaction: bool,
 
     /// Go on after a failing statement (the exit code is still 1)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "single_transaction")]
     pub continue_on_error: bool,
 
     /// Print each statement before its result
@@ -57,6 +61,49 @@ pub struct RunArgs {
     /// No colour (also: the NO_COLOR environment variable)
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// One `-c` statement or one `-f` file, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Command(String),
+    File(String),
+}
+
+impl Cli {
+    /// Parses the process's arguments (exiting on a usage error, as clap
+    /// does), keeping the order of `-c` and `-f` among themselves.
+    pub fn parse_args() -> Cli {
+        Cli::parse_from_iter(std::env::args_os())
+    }
+
+    pub fn parse_from_iter<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches_from(args);
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let at = |id: &str| -> Vec<usize> {
+            matches
+                .indices_of(id)
+                .map(Iterator::collect)
+                .unwrap_or_default()
+        };
+        let mut sources: Vec<(usize, Source)> = at("commands")
+            .into_iter()
+            .zip(cli.run.commands.iter().cloned().map(Source::Command))
+            .chain(
+                at("files")
+                    .into_iter()
+                    .zip(cli.run.files.iter().cloned().map(Source::File)),
+            )
+            .collect();
+        sources.sort_by_key(|(i, _)| *i);
+        cli.run.sources = sources.into_iter().map(|(_, s)| s).collect();
+        cli
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

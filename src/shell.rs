@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 
-use crate::cli::{Command, FormatArg, RunArgs};
+use crate::cli::{Command, FormatArg, RunArgs, Source};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{Format, Printer};
@@ -77,23 +77,29 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
     let mut out = Printer::new(io::stdout().lock(), format, color);
     let mut failure: Option<ErrorKind> = None;
     let mut sources: Vec<(String, Box<dyn Iterator<Item = script::Item>>)> = Vec::new();
-    for c in &args.commands {
-        let units: Vec<script::Item> = script::Reader::new(c.as_bytes()).collect();
-        sources.push(("-c".to_owned(), Box::new(units.into_iter())));
-    }
-    let files = if args.commands.is_empty() && args.files.is_empty() {
-        vec!["-".to_owned()]
+    // `-c` and `-f` in the order given; standard input when neither.
+    let given = if args.sources.is_empty() {
+        vec![Source::File("-".to_owned())]
     } else {
-        args.files.clone()
+        args.sources.clone()
     };
-    for f in &files {
-        let (name, reader): (String, Box<dyn BufRead>) = if f == "-" {
-            ("<stdin>".to_owned(), Box::new(BufReader::new(io::stdin())))
-        } else {
-            let file = File::open(f).map_err(|e| Error::usage(format!("cannot open {f}: {e}")))?;
-            (f.clone(), Box::new(BufReader::new(file)))
-        };
-        sources.push((name, Box::new(script::Reader::new(reader))));
+    for source in given {
+        match source {
+            Source::Command(c) => {
+                let units: Vec<script::Item> = script::Reader::new(c.as_bytes()).collect();
+                sources.push(("-c".to_owned(), Box::new(units.into_iter())));
+            }
+            Source::File(f) => {
+                let (name, reader): (String, Box<dyn BufRead>) = if f == "-" {
+                    ("<stdin>".to_owned(), Box::new(BufReader::new(io::stdin())))
+                } else {
+                    let file = File::open(&f)
+                        .map_err(|e| Error::usage(format!("cannot open {f}: {e}")))?;
+                    (f.clone(), Box::new(BufReader::new(file)))
+                };
+                sources.push((name, Box::new(script::Reader::new(reader))));
+            }
+        }
     }
     for (name, units) in sources {
         let echo = args.echo;

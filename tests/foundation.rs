@@ -351,7 +351,9 @@ struct StopOnDrop(std::path::PathBuf);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        let _ = Shell::bare(&self.0).args(["local", "destroy", "--yes"]).run();
+        let _ = Shell::bare(&self.0)
+            .args(["local", "destroy", "--yes"])
+            .run();
     }
 }
 
@@ -447,7 +449,9 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
         .run()
         .status(0);
     assert!(
-        removed.stdout().starts_with("removed the local cluster at "),
+        removed
+            .stdout()
+            .starts_with("removed the local cluster at "),
         "{}",
         removed.stdout()
     );

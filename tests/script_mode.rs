@@ -889,3 +889,45 @@ fn fixture_scripts_print_what_they_expect() {
         );
     }
 }
+
+#[test]
+fn dash_c_and_dash_f_run_in_the_order_given() {
+    let db = TestDb::demo();
+    db.login("ac123456789");
+    let script = db.home.path().join("two.oc12");
+    std::fs::write(&script, "count contracts\n").unwrap();
+    let file = script.to_str().unwrap();
+    let out = db
+        .shell()
+        .args([
+            "--format",
+            "csv",
+            "-f",
+            file,
+            "-c",
+            "count clients",
+            "-f",
+            file,
+        ])
+        .run()
+        .status(0)
+        .stdout();
+    let contracts = db.value("SELECT count(*)::text FROM crm.contract");
+    assert_ne!(contracts, "6");
+    assert_eq!(
+        out,
+        format!("count\n{contracts}\ncount\n6\ncount\n{contracts}\n")
+    );
+    // Contradictory options are refused, not one of them silently dropped.
+    let run = db
+        .shell()
+        .args(["-1", "--continue-on-error", "-c", "count clients"])
+        .run()
+        .status(2);
+    assert!(
+        run.stderr().contains("--continue-on-error"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.stdout(), "");
+}
