@@ -1007,65 +1007,76 @@ fn write_error(
         return err.into();
     };
     let constraint = db.constraint().unwrap_or("");
+    // `event_support_fkey` → `support`; `event_end_check` → `end`.
     let column = constraint
         .strip_prefix(entity.table)
         .and_then(|rest| rest.strip_prefix('_'))
-        .map(|rest| rest.rsplit_once('_').map_or(rest, |(c, _)| c));
-    let field = column.and_then(|c| {
+        .map(|rest| rest.rsplit_once('_').map_or(rest, |(c, _)| c))
+        .or(db.column());
+    let assigned = column.and_then(|c| {
         values.iter().find(|a| {
             a.field.name == c
                 || matches!(a.field.source, catalog::Source::Column(col) if col == c)
                 || c.starts_with(a.field.name)
         })
     });
+    // An event's end is checked against its start: either may be the one
+    // the statement changed.
+    let assigned = assigned.or_else(|| {
+        (constraint == "event_end_check")
+            .then(|| values.iter().find(|a| a.field.name == "start"))
+            .flatten()
+    });
+    let value = assigned.and_then(|a| match &a.value {
+        analyzer::Operand::Param(p) => crate::refusal::shown(p),
+        _ => None,
+    });
+    let field = assigned.map(|a| a.field.name).or(column);
+    let broken = crate::refusal::Broken {
+        constraint,
+        entity: entity.name,
+        field,
+        value,
+        record,
+    };
     match db.code().code() {
-        "23514" | "23502"
-            if db.message().starts_with("new row for relation")
-                || db.message().starts_with("null value") =>
-        {
-            let name = field.map_or_else(
-                || column.unwrap_or("a field").to_owned(),
-                |a| a.field.name.to_owned(),
-            );
+        // A delete (or an id change) that other records still need.
+        "23503" if db.message().starts_with("update or delete") => {
+            let by = db
+                .table()
+                .and_then(|t| catalog::entities().iter().find(|e| e.table == t))
+                .map_or("other records", |e| e.plural);
+            err.message = crate::refusal::still_used(entity.name, record, by);
+        }
+        "23502" => {
             err.message = format!(
-                "`{name}` breaks the rule {constraint} of {} {}",
+                "`{}` is required for {} {}",
+                field.unwrap_or("a field"),
                 crate::permissions::article(entity.name),
                 entity.name
             );
         }
-        "23503" if db.message().starts_with("insert or update") => {
+        "23503" => {
             err.kind = ErrorKind::NotFound;
-            err.message = db
-                .detail()
-                .and_then(missing_reference)
-                .unwrap_or_else(|| db.message().to_owned());
+            err.message = crate::refusal::explain(&broken)
+                .or_else(|| db.detail().and_then(missing_reference))
+                .unwrap_or_else(|| {
+                    format!("{} refers to a record that does not exist", entity.name)
+                });
         }
-        // PostgreSQL's own message names no record; the collaborator
-        // functions raise one that does, kept as it is.
-        "23503" if db.message().starts_with("update or delete") => {
-            let referrers = db
-                .table()
-                .map_or("other records".to_owned(), |t| format!("{t}s"));
-            err.message = match record {
-                Some(id) => format!(
-                    "{} {id} is still referred to by {referrers}; delete or reassign them first",
+        "23505" | "23514" | "23P01" if !constraint.is_empty() => {
+            err.message = crate::refusal::explain(&broken).unwrap_or_else(|| {
+                format!(
+                    "{} breaks a rule of {} {}",
+                    field.map_or_else(|| "the statement".to_owned(), |f| format!("`{f}`")),
+                    crate::permissions::article(entity.name),
                     entity.name
-                ),
-                None => format!(
-                    "{} is still referred to by {referrers}; delete or reassign them first",
-                    entity.name
-                ),
-            };
-        }
-        "23505" => {
-            err.message = db.detail().map_or_else(
-                || db.message().to_owned(),
-                |d| d.trim_end_matches('.').replace("Key ", ""),
-            );
+                )
+            });
         }
         _ => {}
     }
-    if let Some(a) = field {
+    if let Some(a) = assigned {
         err.span = Some(a.span);
     }
     err.into()
