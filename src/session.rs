@@ -104,6 +104,24 @@ impl Session {
         Ok(url)
     }
 
+    /// A transaction of `credential`'s session. On the local cluster, a
+    /// server that is not running (`local stop`, a reboot) is started
+    /// again, as when the shell started, and the user is told.
+    fn begin(&mut self, credential: &Credential) -> Result<Work> {
+        match self.database()?.begin(credential) {
+            Err(e) if e.kind == ErrorKind::Connection && self.config.database_url().is_none() => {
+                let cluster = crate::local::LocalCluster::new(self.config.paths.pgdata());
+                if matches!(cluster.status(), crate::local::Status::Running { .. }) {
+                    return Err(e);
+                }
+                crate::app::ensure_local(&self.config)?;
+                eprintln!("(the local cluster was not running: started it again)");
+                self.database()?.begin(credential)
+            }
+            other => other,
+        }
+    }
+
     /// The database name for the prompt, without opening anything.
     pub fn database_name(&self) -> String {
         self.config
@@ -220,7 +238,7 @@ impl Session {
         }
         if self.held.is_none() {
             let credential = self.credential()?;
-            let work = self.database()?.begin(&credential)?;
+            let work = self.begin(&credential)?;
             self.held = Some(work);
         }
         let work = self.held.as_mut().expect("begun above");
@@ -387,7 +405,7 @@ impl Session {
     fn whoami(&mut self) -> Result<String> {
         let credential = self.credential()?;
         let claims = &credential.claims;
-        let mut work = self.database()?.begin(&credential)?;
+        let mut work = self.begin(&credential)?;
         // Read before the commit: a row holds its prepared statement, which
         // must be closed inside the transaction (a pooler such as pgbouncer
         // hands the server connection to somebody else after it).
@@ -429,7 +447,7 @@ impl Session {
             let current = prompt::read_password("current password")?;
             let new = prompt::read_new_password("password")?;
             let hash = auth::hash_password(&new)?;
-            let mut work = self.database()?.begin(&credential)?;
+            let mut work = self.begin(&credential)?;
             let salt: String = work
                 .client()
                 .query_one("SELECT crm.login_salt($1)", &[&claims.sub])
@@ -453,7 +471,7 @@ impl Session {
                 auth::generate_password()
             };
             let hash = auth::hash_password(&password)?;
-            let mut work = self.database()?.begin(&credential)?;
+            let mut work = self.begin(&credential)?;
             work.client()
                 .execute("SELECT crm.set_password($1, $2)", &[&target, &hash])
                 .map_err(|e| map_error(&e))?;
