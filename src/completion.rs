@@ -1,18 +1,14 @@
-//! What Tab completion and the prompt for missing fields know: the
-//! catalogue, and ids read live from the database (prefix-matched through
-//! the id indexes, cached until the next write).
+//! What Tab completion knows: the catalogue, and ids read live from the
+//! database (prefix-matched through the id indexes, cached until the next
+//! write).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::analyzer::{self, Checked, Data};
-use crate::ast::StatementKind;
-use crate::catalog::{self, FieldType};
+use crate::catalog;
 use crate::complete::CompletionSource;
 use crate::database::Database;
-use crate::error::Result;
 use crate::session::Session;
-use crate::{parser, prompt};
 
 /// How many ids one completion offers at most.
 const MAX_IDS: i64 = 50;
@@ -156,51 +152,4 @@ impl CompletionSource for CatalogSource {
     fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
         catalog::entity(entity)?.field(word).map(|f| f.name)
     }
-}
-
-/// On a terminal, `add` asks for each required field the statement does
-/// not give, one prompt each, and returns the completed statement.
-pub fn ask_missing(session: &Session, text: &str) -> Result<String> {
-    if !session.interactive {
-        return Ok(text.to_owned());
-    }
-    let Ok(statements) = parser::parse(text) else {
-        return Ok(text.to_owned());
-    };
-    let [statement] = statements.as_slice() else {
-        return Ok(text.to_owned());
-    };
-    let StatementKind::Add {
-        entity,
-        assignments,
-    } = &statement.kind
-    else {
-        return Ok(text.to_owned());
-    };
-    let Some(entity) = catalog::entity(&entity.text) else {
-        return Ok(text.to_owned());
-    };
-    let missing = analyzer::missing_required(entity, assignments);
-    if missing.is_empty() {
-        return Ok(text.to_owned());
-    }
-    let mut completed = text.trim_end().trim_end_matches(';').to_owned();
-    for field in missing {
-        let hint = match field.ty {
-            FieldType::Enum(values) => format!(" ({})", values.join("|")),
-            FieldType::DateTime => " (YYYY-MM-DD HH:MM)".to_owned(),
-            FieldType::Reference(e) => format!(" ({e} id)"),
-            _ => String::new(),
-        };
-        let answer = prompt::ask(&format!("{}{hint}: ", field.name))?;
-        completed.push_str(&format!(" {}={}", field.name, parser::quote(&answer)));
-    }
-    // Checked like any statement; the caller runs it.
-    if let Ok(statements) = parser::parse(&completed)
-        && let Some(s) = statements.first()
-        && let Ok(Checked::Data(Data::Add { .. })) = analyzer::analyze(s)
-    {
-        println!("{completed}");
-    }
-    Ok(completed)
 }

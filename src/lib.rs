@@ -2,6 +2,7 @@
 
 pub mod analyzer;
 pub mod app;
+pub mod ask;
 pub mod ast;
 pub mod auth;
 pub mod cancel;

@@ -2,7 +2,7 @@
 //! answers. Nothing read here is ever echoed, logged or kept in history.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::os::fd::AsRawFd;
 
 use crate::auth;
@@ -23,7 +23,10 @@ fn tty() -> Result<File> {
         .map_err(|_| Error::usage("a password must be typed at a terminal; none is available"))
 }
 
-/// Reads one line from the terminal with echo off.
+/// Reads one line from the terminal with echo off. The terminal's own line
+/// editing and signals are off meanwhile, so that the shell decides what a
+/// key does: Enter ends the password, Backspace and Ctrl-U edit it, Ctrl-C
+/// (or Ctrl-D on an empty line) cancels the whole statement.
 pub fn read_password(prompt: &str) -> Result<String> {
     let mut tty = tty()?;
     let fd = tty.as_raw_fd();
@@ -35,8 +38,9 @@ pub fn read_password(prompt: &str) -> Result<String> {
             return Err(io_err(io::Error::last_os_error()));
         }
         let saved = t;
-        t.c_lflag &= !libc::ECHO;
-        t.c_lflag |= libc::ECHONL;
+        t.c_lflag &= !(libc::ECHO | libc::ICANON | libc::ISIG);
+        t.c_cc[libc::VMIN] = 1;
+        t.c_cc[libc::VTIME] = 0;
         // Never read a password with echo on: retry an interrupted call,
         // give up on any other failure.
         loop {
@@ -52,22 +56,61 @@ pub fn read_password(prompt: &str) -> Result<String> {
     };
     // Echo goes off before the prompt shows: whatever is typed once it is
     // visible stays hidden.
-    let shown = write!(tty, "{prompt}: ").and_then(|()| tty.flush());
-    let mut line = String::new();
-    if let Err(e) = shown {
-        // SAFETY: restores the settings read above.
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-        return Err(io_err(e));
-    }
-    let read = BufReader::new(&tty).read_line(&mut line);
-    // SAFETY: as above.
+    let result = write!(tty, "{prompt}: ")
+        .and_then(|()| tty.flush())
+        .map_err(io_err)
+        .and_then(|()| read_hidden_line(&mut tty));
+    // SAFETY: restores the settings read above.
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    match read {
-        Ok(0) => Err(Error::usage("no password given")),
-        Ok(_) => Ok(trim_newline(line)),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(Error::usage("canceled")),
-        Err(e) => Err(io_err(e)),
+    let _ = write!(
+        tty,
+        "{}\r\n",
+        if matches!(&result, Err(e) if e.kind == crate::error::ErrorKind::Canceled) {
+            "^C"
+        } else {
+            ""
+        }
+    );
+    result
+}
+
+/// The bytes typed up to Enter, edited by Backspace and Ctrl-U.
+fn read_hidden_line(tty: &mut File) -> Result<String> {
+    let mut line: Vec<u8> = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match tty.read(&mut byte) {
+            Ok(0) => return Err(Error::usage("no password given")),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(e)),
+        }
+        match byte[0] {
+            b'\r' | b'\n' => break,
+            0x03 => return Err(canceled()),
+            0x04 if line.is_empty() => return Err(canceled()),
+            0x04 => {}
+            0x7f | 0x08 => {
+                // One character, however many bytes it took.
+                while let Some(b) = line.pop() {
+                    if b & 0xC0 != 0x80 {
+                        break;
+                    }
+                }
+            }
+            0x15 => line.clear(),
+            b => line.push(b),
+        }
     }
+    String::from_utf8(line).map_err(|_| Error::invalid("the password is not valid UTF-8"))
+}
+
+/// Ctrl-C or Ctrl-D at a question: the whole statement is dropped.
+pub fn canceled() -> Error {
+    Error::new(
+        crate::error::ErrorKind::Canceled,
+        "canceled: nothing was changed",
+    )
 }
 
 /// Asks twice for a new password on the terminal and checks the policy.
@@ -87,15 +130,17 @@ pub fn read_new_password(label: &str) -> Result<String> {
     Err(Error::invalid("no acceptable password given"))
 }
 
-/// Reads a plain answer at the terminal (echo on).
+/// Reads a plain answer at the terminal (echo on, with line editing);
+/// Ctrl-C or Ctrl-D cancels.
 pub fn ask(prompt: &str) -> Result<String> {
-    let mut tty = tty()?;
-    write!(tty, "{prompt}")
-        .and_then(|()| tty.flush())
-        .map_err(io_err)?;
-    let mut line = String::new();
-    BufReader::new(&tty).read_line(&mut line).map_err(io_err)?;
-    Ok(trim_newline(line))
+    use rustyline::error::ReadlineError;
+    let mut editor = rustyline::DefaultEditor::new()
+        .map_err(|e| Error::usage(format!("cannot ask at the terminal: {e}")))?;
+    match editor.readline(prompt) {
+        Ok(line) => Ok(line),
+        Err(ReadlineError::Interrupted | ReadlineError::Eof) => Err(canceled()),
+        Err(e) => Err(Error::usage(format!("cannot ask at the terminal: {e}"))),
+    }
 }
 
 /// The whole of standard input as a password (`--password-stdin`): one

@@ -219,13 +219,25 @@ fn interactive(session: &mut Session) -> Result<i32> {
         };
         let _ = repl::record(&mut editor, &history, &buffer);
         for text in repl::statements(&buffer) {
-            let text = match crate::completion::ask_missing(session, &text) {
-                Ok(t) => t,
+            let text = match crate::ask::ask_missing(session, &text) {
+                Ok(crate::ask::Asked::Ready(t)) => t,
+                Ok(crate::ask::Asked::Canceled(built)) => {
+                    // Nothing lost: the statement as built goes to the history.
+                    if built != text {
+                        let _ = repl::record(&mut editor, &history, &built);
+                    }
+                    eprintln!("canceled: nothing was changed");
+                    continue;
+                }
                 Err(e) => {
                     eprintln!("{}", e.render(&text, None));
                     continue;
                 }
             };
+            if text != buffer.trim_end() {
+                // The statement as completed by the answers is the one to recall.
+                let _ = repl::record(&mut editor, &history, &text);
+            }
             match session.run_text(&text, &mut out) {
                 Ok(Flow::Continue | Flow::Closed) => {}
                 Ok(Flow::Quit) => return Ok(0),

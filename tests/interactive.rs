@@ -430,3 +430,78 @@ fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);
 }
+
+/// A shell where `registration` is logged in, in a home of its own.
+fn shell_of(db: &TestDb, registration: &str) -> (Pty, tempfile::TempDir, String) {
+    let home = db.user_home(registration);
+    let pty = Pty::spawn(db.shell_in(home.path()).env("NO_COLOR", "1"));
+    (pty, home, format!("{registration}@{}> ", db.name))
+}
+
+#[test]
+fn a_prompted_add_checks_each_answer_and_ctrl_c_cancels_it_keeping_it_in_history() {
+    let db = TestDb::demo();
+    let before = db.value("SELECT count(*)::text FROM crm.client");
+    let (mut pty, home, prompt) = shell_of(&db, "aa123456789");
+    pty.expect(&prompt);
+    pty.keys("add client\r");
+    pty.expect("name: ");
+    pty.keys("Zed Zed\r");
+    pty.expect("email: ");
+    // A wrong answer is said at once, and asked again.
+    pty.keys("bad\r");
+    pty.expect("`bad` is not an email address");
+    pty.expect("email: ");
+    pty.keys(CTRL_C);
+    pty.expect("canceled: nothing was changed");
+    pty.expect(&prompt);
+    assert_eq!(db.value("SELECT count(*)::text FROM crm.client"), before);
+    // What was built so far is one Up arrow away.
+    let history = std::fs::read_to_string(home.path().join("history")).unwrap();
+    assert!(
+        history
+            .lines()
+            .any(|l| l.starts_with("add client name=") && l.contains("Zed Zed")),
+        "{history}"
+    );
+    // Ctrl-D at a question cancels too.
+    pty.keys("add client\r");
+    pty.expect("name: ");
+    pty.keys(CTRL_D);
+    pty.expect("canceled: nothing was changed");
+    pty.expect(&prompt);
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+}
+
+#[test]
+fn nobody_is_asked_for_what_they_may_not_add() {
+    let db = TestDb::demo();
+    let (mut pty, _home, prompt) = shell_of(&db, "ae123456789");
+    pty.expect(&prompt);
+    pty.keys("add client\r");
+    let shown = pty.expect("error[permission]");
+    assert!(!shown.contains("name: "), "{shown}");
+    pty.expect(&prompt);
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+}
+
+#[test]
+fn ctrl_c_at_a_password_question_cancels_the_statement() {
+    let db = TestDb::demo();
+    let (mut pty, _home, prompt) = shell_of(&db, "ae123456789");
+    pty.expect(&prompt);
+    pty.keys("passwd\r");
+    pty.expect("current password: ");
+    pty.keys("half-typ");
+    pty.keys(CTRL_C);
+    pty.expect("canceled: nothing was changed");
+    pty.expect(&prompt);
+    // The terminal is itself again: what is typed shows.
+    pty.keys("whoami\r");
+    pty.expect("ae123456789 Louloute Duck (support)");
+    pty.expect(&prompt);
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+}
