@@ -3,7 +3,7 @@
 //! the user named a field and a value. Every constraint of `sql/` has its
 //! sentence here, naming the field, the value and what would be accepted;
 //! no constraint name and no SQL text reaches the user
-//! (`tests/constraints.rs` breaks every one of them).
+//! (`tests/all/constraints.rs` breaks every one of them).
 
 use crate::value::Param;
 

@@ -1057,6 +1057,24 @@ fn write_error(
         value,
         record,
     };
+    // The schema's own functions and triggers raise their refusals in the
+    // user's words already; only PostgreSQL's texts are translated.
+    let postgres_text = [
+        "insert or update on table",
+        "update or delete on table",
+        "duplicate key value",
+        "new row for relation",
+        "null value in column",
+        "conflicting key value",
+    ]
+    .iter()
+    .any(|p| db.message().starts_with(p));
+    if !postgres_text {
+        if let Some(a) = assigned {
+            err.span = Some(a.span);
+        }
+        return err.into();
+    }
     match db.code().code() {
         // A delete (or an id change) that other records still need.
         "23503" if db.message().starts_with("update or delete") => {

@@ -3,7 +3,7 @@
 //! PostgreSQL role. Allowed writes are read back from the database; refused
 //! ones are `error[permission]` (exit code 1) and change nothing at all.
 
-mod support;
+use crate::support;
 
 use support::TestDb;
 

@@ -2,7 +2,7 @@
 //! wrong, in their words — the field, the value, what would be accepted —
 //! and never a constraint name nor PostgreSQL's text.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! BENCHMARKS.md): exporting a large result keeps memory flat, and the
 //! common filters and id completion are served by indexes.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

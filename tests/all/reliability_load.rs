@@ -2,7 +2,7 @@
 //! is applied twice or half, and the audit trail tells the same story as
 //! the data.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,7 +2,7 @@
 //! standard input; the four output formats on the demo data; errors, their
 //! `FILE:LINE:COLUMN` and exit codes; transactions; broken pipes.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

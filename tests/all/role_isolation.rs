@@ -3,7 +3,7 @@
 //! (open or failed) for the next statement, and a session is never anybody
 //! else.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 

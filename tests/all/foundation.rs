@@ -1,6 +1,6 @@
 //! `init`, the migrations, the demo data and the embedded local cluster.
 
-mod support;
+use crate::support;
 
 use oc12::init::{InitOptions, MIGRATIONS, Migration, init};
 use support::{Shell, TestDb, cluster, new_db_name};

@@ -4,7 +4,7 @@
 //! reader that goes away ends the output quietly, and a killed shell never
 //! takes the local cluster with it.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;

@@ -71,7 +71,11 @@ fn two_processes_appending_at_once_never_interleave_lines() {
         .iter()
         .map(|name| {
             Command::new(&exe)
-                .args(["--exact", "helper_writes_events", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "monitoring::helper_writes_events",
+                    "--test-threads=1",
+                ])
                 .env(HELPER_HOME, home.path())
                 .env(HELPER_NAME, name)
                 .output_async()
@@ -172,7 +176,7 @@ fn a_panic_outside_a_statement_is_reported_and_printed_once() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "helper_panics",
+            "monitoring::helper_panics",
             "--test-threads=1",
             "--nocapture",
         ])

@@ -4,7 +4,7 @@
 //! process never panics, and the database changes only where a statement
 //! meant it to.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -6,7 +6,7 @@
 //! pgbouncer must be installed (Debian: `apt-get install pgbouncer`): the
 //! test fails, not skips, without it.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

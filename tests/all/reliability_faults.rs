@@ -8,7 +8,7 @@
 //! when a statement runs is one `error[connection]` after a few seconds at
 //! most, and the statement after it, once the server is back, works.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};

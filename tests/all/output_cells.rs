@@ -1,6 +1,6 @@
 //! Reading result cells from PostgreSQL rows by their planned type.
 
-mod support;
+use crate::support;
 
 use std::str::FromStr;
 

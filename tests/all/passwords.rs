@@ -2,7 +2,7 @@
 //! by gestion with a generated password shown once, and never written
 //! anywhere — not in the audit, not in the home folder, not in arguments.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

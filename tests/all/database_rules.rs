@@ -1,7 +1,7 @@
 //! The rules of DATA.md and the matrix of SECURITY.md, enforced by
 //! PostgreSQL itself: these tests talk SQL directly, without the shell.
 
-mod support;
+use crate::support;
 
 use support::{TestDb, as_collaborator};
 

@@ -1,6 +1,6 @@
 //! `history ENTITY ID`: the audit trail of one record, in every format.
 
-mod support;
+use crate::support;
 
 use support::TestDb;
 

@@ -3,7 +3,7 @@
 //! the one that hands them over, nor into a log, event file, history or
 //! audit row.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

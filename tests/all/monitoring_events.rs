@@ -2,7 +2,7 @@
 //! per collaborator change and per signature, only once committed; one
 //! error event for an unexpected failure; never a secret.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 

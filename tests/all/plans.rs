@@ -2,7 +2,7 @@
 //! representative statement is prepared and run, as a collaborator, inside a
 //! transaction that is rolled back.
 
-mod support;
+use crate::support;
 
 use support::TestDb;
 

@@ -3,7 +3,7 @@
 //! command, reached through the library and the real binary under each
 //! sslmode.
 
-mod support;
+use crate::support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! dependency), made the child's controlling terminal, so `/dev/tty`
 //! (password prompts) is the same terminal.
 
-mod support;
+use crate::support;
 
 use std::fs::File;
 use std::io::{Read, Write};

@@ -5,7 +5,7 @@
 //! logout, a reset, a move or a deletion, or stop the others from working.
 //! Each test asserts the exact refusal.
 
-mod support;
+use crate::support;
 
 use std::str::FromStr;
 use std::time::Duration;
