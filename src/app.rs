@@ -47,9 +47,7 @@ fn run(cli: Cli) -> Result<i32> {
             admin_url,
         }) => run_generate(&config, events, seed, admin_url),
         Some(Command::Completions { shell }) => {
-            let mut cmd = Cli::command();
-            let shell: clap_complete::Shell = shell.into();
-            clap_complete::generate(shell, &mut cmd, "oc12-shell", &mut std::io::stdout());
+            print!("{}", completion_script(shell.into()));
             Ok(0)
         }
         Some(command) => crate::shell::run_command(&config, command),
@@ -111,6 +109,43 @@ fn run_init(
         config.paths.config_file().display()
     );
     Ok(0)
+}
+
+/// The completion script of `shell`, without the hidden subcommands, and
+/// (bash) with the function names clap_complete writes two ways for a
+/// program name with a hyphen made one, so that subcommands complete.
+pub fn completion_script(shell: clap_complete::Shell) -> String {
+    let mut cmd = Cli::command();
+    let mut bytes = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "oc12-shell", &mut bytes);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        text = text.replace("oc12__subcmd__shell__", "oc12__shell__");
+    }
+    let hidden: Vec<String> = cmd
+        .get_subcommands()
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in hidden {
+        text = text
+            .lines()
+            .filter(|l| {
+                !l.contains(&format!("-a \"{name}\""))
+                    && !l.trim_start().starts_with(&format!("'{name}:"))
+            })
+            .map(|l| {
+                if l.trim_start().starts_with("opts=\"") {
+                    l.replace(&format!(" {name} "), " ")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+    }
+    text
 }
 
 /// A PostgreSQL duration as `statement_timeout` takes it: `30s`, `2min`,

@@ -567,6 +567,28 @@ fn the_command_line_explains_itself() {
             .stdout();
         assert!(script.contains(needle), "{shell}: {script}");
         assert!(script.contains("continue-on-error"), "{shell}");
+        // The hidden benchmark loader is never offered.
+        assert!(
+            !script.contains("\"generate\"") && !script.contains("'generate:"),
+            "{shell}"
+        );
+        if shell == "bash" {
+            assert!(!script.contains(" generate "), "bash offers generate");
+            // Every state the script moves to has its case: subcommands
+            // (and their options) complete.
+            let states: std::collections::BTreeSet<&str> = script
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("cmd=\""))
+                .map(|l| l.trim_end_matches('"'))
+                .collect();
+            for state in states {
+                assert!(
+                    script.contains(&format!("        {state})")),
+                    "bash: no case for {state}"
+                );
+            }
+            assert!(script.contains("oc12__shell__subcmd__local)"));
+        }
     }
     Shell::bare(home.path())
         .args(["completions", "powershell"])
