@@ -580,6 +580,7 @@ fn the_command_line_explains_itself() {
                 .lines()
                 .filter_map(|l| l.trim().strip_prefix("cmd=\""))
                 .map(|l| l.trim_end_matches('"'))
+                .filter(|l| !l.is_empty())
                 .collect();
             for state in states {
                 assert!(
