@@ -20,7 +20,12 @@ fn tty() -> Result<File> {
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .map_err(|_| Error::usage("a password must be typed at a terminal; none is available"))
+        .map_err(|_| {
+            Error::usage(
+                "a password must be typed at a terminal, and none is available; without one, \
+                 pipe it: printf %s \"$PW\" | oc12-shell login REGISTRATION --password-stdin",
+            )
+        })
 }
 
 /// Reads one line from the terminal with echo off. The terminal's own line

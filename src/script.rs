@@ -47,6 +47,11 @@ impl<R: BufRead> Reader<R> {
             }
         }
         self.line += 1;
+        // A byte order mark at the start of the file (some editors on
+        // Windows write one) is not part of the first statement.
+        if self.line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
         if buf.last() == Some(&b'\n') {
             buf.pop();
             if buf.last() == Some(&b'\r') {
@@ -157,6 +162,26 @@ mod tests {
                     text: "count events".into()
                 }),
             ]
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_not_text() {
+        let got = units(b"\xEF\xBB\xBFcount events\n\xEF\xBB\xBFcount clients\n");
+        assert_eq!(
+            got[0],
+            Ok(Unit {
+                line: 1,
+                text: "count events".into()
+            })
+        );
+        // Only at the very start: elsewhere it stays what it is.
+        assert_eq!(
+            got[1],
+            Ok(Unit {
+                line: 2,
+                text: "\u{feff}count clients".into()
+            })
         );
     }
 

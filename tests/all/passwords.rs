@@ -319,3 +319,24 @@ fn at_the_prompt_passwd_changes_ones_own_and_nothing_is_echoed_or_kept() {
         );
     }
 }
+
+#[test]
+fn login_without_a_terminal_says_how_to_pipe_the_password() {
+    use std::os::unix::process::CommandExt;
+    let db = TestDb::demo();
+    let mut shell = db.shell().args(["login", "ab123456789"]);
+    // SAFETY: setsid only, between fork and exec: no controlling terminal.
+    unsafe {
+        shell.cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let run = shell.stdin("").run().status(2);
+    assert!(
+        run.stderr()
+            .contains("oc12-shell login REGISTRATION --password-stdin"),
+        "{}",
+        run.stderr()
+    );
+}
