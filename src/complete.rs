@@ -31,6 +31,13 @@ pub trait CompletionSource {
     fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool;
     /// Ids of the entity starting with `prefix`, from the database.
     fn ids(&self, entity: &str, prefix: &str) -> Vec<String>;
+    /// Ids that fit `field` of `entity`, which references `target`: the
+    /// database would refuse the others (only support collaborators
+    /// support events). By default, every id of `target`.
+    fn ids_for(&self, entity: &str, field: &str, target: &str, prefix: &str) -> Vec<String> {
+        let _ = (entity, field);
+        self.ids(target, prefix)
+    }
     /// What `help` accepts.
     fn help_topics(&self) -> Vec<&'static str>;
     /// The canonical field for a typed field name. The default matches the
@@ -541,15 +548,15 @@ impl<'s> Walker<'s> {
         if src.is_collaborator_reference(entity, field) {
             out.extend(keywords(["me"], partial));
         }
-        out.extend(keywords(["none"], partial));
+        // Enumerated fields always have a value.
+        if src.enum_values(entity, field).is_empty() {
+            out.extend(keywords(["none"], partial));
+        }
         if ids {
-            let target = if src.field(entity, "id") == Some(field) {
-                Some(entity)
-            } else {
-                src.reference(entity, field)
-            };
-            if let Some(target) = target {
-                out.extend(src.ids(target, partial));
+            if src.field(entity, "id") == Some(field) {
+                out.extend(src.ids(entity, partial));
+            } else if let Some(target) = src.reference(entity, field) {
+                out.extend(src.ids_for(entity, field, target, partial));
             }
         }
         out
@@ -970,7 +977,7 @@ mod tests {
     fn values_that_fit_the_field() {
         assert_eq!(
             words("list contracts where status = "),
-            strs(&["unsigned", "signed", "canceled", "none"])
+            strs(&["unsigned", "signed", "canceled"])
         );
         assert_eq!(
             words("list events where support = "),
@@ -1166,7 +1173,7 @@ mod tests {
         );
         assert_eq!(
             at("list contracts where status = |"),
-            (30, strs(&["unsigned", "signed", "canceled", "none"]))
+            (30, strs(&["unsigned", "signed", "canceled"]))
         );
     }
 

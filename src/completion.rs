@@ -65,14 +65,26 @@ impl CatalogSource {
     }
 
     fn lookup(&self, entity: &'static catalog::Entity, prefix: &str) -> Option<Vec<String>> {
+        self.read_ids(&prefix_query(entity), prefix, None)
+    }
+
+    /// Registration numbers of one department's members.
+    fn lookup_members(&self, department: &str, prefix: &str) -> Option<Vec<String>> {
+        let sql = "SELECT id FROM crm.collaborator WHERE department = $4 \
+                   AND id ~>=~ $1 AND id ~<~ $2 ORDER BY id USING ~<~ LIMIT $3";
+        self.read_ids(sql, prefix, Some(department))
+    }
+
+    fn read_ids(&self, sql: &str, prefix: &str, department: Option<&str>) -> Option<Vec<String>> {
         let db = self.db.as_ref()?;
         let credential = self.session.identity.lock().ok()?.clone()?;
         let mut work = db.begin(&credential).ok()?;
         let upper = format!("{prefix}\u{10FFFF}");
-        let rows = work
-            .client()
-            .query(&prefix_query(entity), &[&prefix, &upper, &MAX_IDS])
-            .ok()?;
+        let rows = match department {
+            None => work.client().query(sql, &[&prefix, &upper, &MAX_IDS]),
+            Some(d) => work.client().query(sql, &[&prefix, &upper, &MAX_IDS, &d]),
+        }
+        .ok()?;
         let _ = work.commit();
         Some(rows.iter().map(|r| r.get(0)).collect())
     }
@@ -139,6 +151,24 @@ impl CompletionSource for CatalogSource {
             return hit;
         }
         let ids = self.lookup(entity, prefix).unwrap_or_default();
+        if let Ok(mut m) = self.cache.0.lock() {
+            m.insert(key, ids.clone());
+        }
+        ids
+    }
+
+    fn ids_for(&self, entity: &str, field: &str, target: &str, prefix: &str) -> Vec<String> {
+        // A collaborator field takes one department's members only.
+        let department = match (entity, field) {
+            ("event", "support") => "support",
+            ("client", "commercial") | ("contract", "commercial") => "commercial",
+            _ => return self.ids(target, prefix),
+        };
+        let key: IdQuery = (department, format!("collaborator:{prefix}"));
+        if let Some(hit) = self.cache.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return hit;
+        }
+        let ids = self.lookup_members(department, prefix).unwrap_or_default();
         if let Ok(mut m) = self.cache.0.lock() {
             m.insert(key, ids.clone());
         }

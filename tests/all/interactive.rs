@@ -248,6 +248,23 @@ fn tab_completes_entities_fields_enum_values_and_ids_from_the_database() {
     pty.keys("1\r");
     pty.expect("Gourin escape game 2021");
     pty.expect(&prompt(&db));
+
+    // Only what the database would take: support collaborators for
+    // `support` (not aa…, ab… of commercial nor ac…, ad… of gestion).
+    pty.keys("count events where support = a\t");
+    let shown = pty.expect("ag123456789");
+    // The listing, under the line being typed (whose prompt names ac…).
+    let listed = shown.rsplit("\r\n").next().unwrap_or_default();
+    assert!(
+        listed.contains("ae123456789") && listed.contains("af123456789"),
+        "{listed:?}"
+    );
+    for other in ["aa123456789", "ab123456789", "ac123456789", "ad123456789"] {
+        assert!(!listed.contains(other), "{other} offered: {listed:?}");
+    }
+    pty.keys("e123456789\r");
+    pty.expect("\r\n1\r\n");
+    pty.expect(&prompt(&db));
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);
 }
