@@ -51,6 +51,8 @@ pub enum Data {
     Pay {
         target: Target,
         amount: Decimal,
+        /// Where the amount was typed, for errors about it.
+        amount_span: Span,
     },
     History(Target),
 }
@@ -173,6 +175,7 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
         S::Pay { target: t, amount } => Data::Pay {
             target: contract_target(t, "pay")?,
             amount: payment(amount)?,
+            amount_span: amount.span,
         },
         S::History(t) => Data::History(target(t)?),
         S::Login(who) => return Ok(Checked::Meta(Meta::Login(registration(who.as_ref())?))),
@@ -683,12 +686,61 @@ fn date(text: &str) -> Option<NaiveDate> {
         .ok()
 }
 
+/// For a well-formed date that the calendar does not have: which day is
+/// missing (`there is no 31 February 2022`).
+fn no_such_day(text: &str) -> Option<String> {
+    let day = text.split([' ', 'T', 't']).next()?;
+    let parts: Vec<u32> = day
+        .split('-')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let (y, m, d) = match parts.as_slice() {
+        [y, m, d] if *y > 31 => (*y, *m, *d),
+        [d, m, y] => (*y, *m, *d),
+        _ => return None,
+    };
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let name = MONTHS.get(usize::try_from(m).ok()?.checked_sub(1)?);
+    let Some(name) = name else {
+        return Some(format!("`{text}` is not a date: there is no month {m}"));
+    };
+    let y = i32::try_from(y).ok()?;
+    if NaiveDate::from_ymd_opt(y, m, d).is_some() {
+        // The day exists: the time must be what is wrong.
+        return Some(format!(
+            "`{text}` is not a real date and time: the time is not HH:MM"
+        ));
+    }
+    let days = (28..=31)
+        .rev()
+        .find(|&n| NaiveDate::from_ymd_opt(y, m, n).is_some())?;
+    Some(format!(
+        "`{text}` is not a real date: there is no {d} {name} {y} ({name} {y} has {days} days)"
+    ))
+}
+
 fn not_a_date(value: &ast::Value) -> Error {
     let text = &value.text;
     let message = if matches!(value.kind, ValueKind::Date | ValueKind::DateTime) {
-        format!("`{text}` is not a real date and time")
+        no_such_day(text).unwrap_or_else(|| format!("`{text}` is not a real date and time"))
     } else {
-        format!("`{text}` is not a date (2023-06-04) or a date and time ('2023-06-04 13:00')")
+        format!(
+            "`{text}` is not a date (2023-06-04 or 04-06-2023) or a date and time \
+             ('2023-06-04 13:00' or '04-06-2023 13:00')"
+        )
     };
     invalid(value.span, message)
 }

@@ -194,6 +194,11 @@ fn lex_error(src: &str, offset: usize) -> Error {
     }
     let message = if first == '!' {
         "unexpected `!`: did you mean `!=`?".to_string()
+    } else if first == '\\' && offset == src.len() - src.trim_start().len() {
+        // `\dt`, `\d client`: psql's commands.
+        "this is not psql: `help` lists the statements, `list ENTITY` shows a table \
+         (a backslash outside quotes only continues a line)"
+            .to_string()
     } else if first == '\\' {
         "a backslash outside quotes only continues a line: it must end the line".to_string()
     } else {

@@ -264,6 +264,14 @@ fn end<'a>(input: Tokens<'a>, more: &[&str]) -> PResult<'a, ()> {
         let keywords = more.iter().map(|m| m.split(' ').next().unwrap_or(m));
         if let Some(s) = catalog::suggest(&token.text, keywords) {
             error = error.with_suggestion(s);
+        } else if more.contains(&"where")
+            && input
+                .0
+                .get(1)
+                .is_some_and(|next| matches!(next.kind, TokenKind::Op(_)))
+        {
+            // `list clients name = Kevin`: a filter without its `where`.
+            error = error.with_suggestion(format!("where {}", token.text));
         }
     }
     Err(nom::Err::Failure(PError(error)))
@@ -493,6 +501,20 @@ fn target_after<'a>(
 ) -> impl Parser<Tokens<'a>, Output = Target, Error = PError> {
     move |input| {
         let (input, entity) = entity_after(verb).parse(input)?;
+        // `set events where ...`: these statements name one record.
+        if input.first().is_keyword("where") {
+            let word = input.first();
+            return Err(nom::Err::Failure(PError(Error::parse(word.span, {
+                let (one, many) = catalog::entity(&entity.text)
+                    .map_or((entity.text.as_str(), entity.text.as_str()), |e| {
+                        (e.name, e.plural)
+                    });
+                format!(
+                    "`{verb}` works on one record, named by its id: `{verb} {one} ID ...`; \
+                         `list {many} where ...` finds the ids"
+                )
+            }))));
+        }
         let what = || format!("the id of the {} after `{}`", entity.text, entity.text);
         let (input, id) = must(what, value).parse(input)?;
         Ok((input, Target { entity, id }))

@@ -66,7 +66,7 @@ pub fn plan(data: &Data) -> Planned {
         Data::Set { target, values } => set(target, values),
         Data::Delete(target) => delete(target),
         Data::Sign(target) => sign(target),
-        Data::Pay { target, amount } => pay(target, Param::Money(*amount)),
+        Data::Pay { target, amount, .. } => pay(target, Param::Money(*amount)),
         Data::History(target) => history(target),
     };
     Planned::One(plan)

@@ -774,7 +774,11 @@ fn execute(
             )?;
             Ok(())
         }
-        Data::Pay { target, amount } => {
+        Data::Pay {
+            target,
+            amount,
+            amount_span,
+        } => {
             let rows = client
                 .query(&plan.sql, &params(plan))
                 .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
@@ -793,7 +797,7 @@ fn execute(
                             output::money_plain(r.get(0)),
                             target.id
                         ))
-                        .with_span(target.span)
+                        .with_span(*amount_span)
                     }
                     _ => investigate(client, target, department),
                 }

@@ -206,6 +206,16 @@ fn spans_point_into_the_source() {
 // Errors, rendered as the user sees them.
 
 fails! {
+    parse_set_with_a_filter: "set events where id = x"
+        => "error[parse]: `set` works on one record, named by its id: `set event ID ...`; `list events where ...` finds the ids\n  | set events where id = x\n  |            ^^^^^",
+    parse_a_filter_without_where: "list clients name = Kevin"
+        => "error[parse]: expected `where`, `order by`, `limit`, `offset` or the end of the statement, found `name`\n  | list clients name = Kevin\n  |              ^^^^\n  = did you mean `where name`?",
+    parse_a_psql_command: "\\dt"
+        => "error[parse]: this is not psql: `help` lists the statements, `list ENTITY` shows a table (a backslash outside quotes only continues a line)\n  | \\dt\n  | ^",
+    check_a_day_the_calendar_lacks: "set event e1 start = '31-02-2022 10:00'"
+        => "error[invalid]: `31-02-2022 10:00` is not a real date: there is no 31 February 2022 (February 2022 has 28 days)\n  | set event e1 start = '31-02-2022 10:00'\n  |                      ^^^^^^^^^^^^^^^^^^",
+    check_not_a_date_names_both_orders: "list events where start > soon"
+        => "error[invalid]: `soon` is not a date (2023-06-04 or 04-06-2023) or a date and time ('2023-06-04 13:00' or '04-06-2023 13:00')\n  | list events where start > soon\n  |                           ^^^^",
     parse_nothing_after_where: "list contracts where"
         => "error[parse]: expected a field name after `where`\n  | list contracts where\n  |                     ^",
     parse_operator_after_where: "list contracts where = 3"
@@ -267,9 +277,9 @@ fails! {
     invalid_integer: "list events where attendees > 1.5"
         => "error[invalid]: `1.5` is not a whole number\n  | list events where attendees > 1.5\n  |                               ^^^",
     invalid_day: "list events where start > 2023-02-30"
-        => "error[invalid]: `2023-02-30` is not a real date and time\n  | list events where start > 2023-02-30\n  |                           ^^^^^^^^^^",
+        => "error[invalid]: `2023-02-30` is not a real date: there is no 30 February 2023 (February 2023 has 28 days)\n  | list events where start > 2023-02-30\n  |                           ^^^^^^^^^^",
     invalid_date: "list events where start > tomorrow"
-        => "error[invalid]: `tomorrow` is not a date (2023-06-04) or a date and time ('2023-06-04 13:00')\n  | list events where start > tomorrow\n  |                           ^^^^^^^^",
+        => "error[invalid]: `tomorrow` is not a date (2023-06-04 or 04-06-2023) or a date and time ('2023-06-04 13:00' or '04-06-2023 13:00')\n  | list events where start > tomorrow\n  |                           ^^^^^^^^",
     invalid_email: "set client mkc111 email=kevin"
         => "error[invalid]: `kevin` is not an email address\n  | set client mkc111 email=kevin\n  |                         ^^^^^",
     invalid_phone: "set client mkc111 phone=12"

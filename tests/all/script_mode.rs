@@ -493,7 +493,7 @@ fn a_script_stops_at_its_first_error_unless_told_to_go_on() {
     assert_eq!(out.stdout(), "changed event geg2021 (attendees)\n");
     assert!(
         out.stderr().starts_with(
-            "round.oc12:2:14: error[invalid]: cannot pay 100.00: only 20.99 remains to pay on contract ff555"
+            "round.oc12:2:20: error[invalid]: cannot pay 100.00: only 20.99 remains to pay on contract ff555"
         ),
         "{}",
         out.stderr()
