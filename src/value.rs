@@ -2,7 +2,7 @@
 //! printer: [`Param`] is what a statement binds, [`Cell`] what a row holds,
 //! [`ColumnType`] how a column is read and shown.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use rust_decimal::Decimal;
 
@@ -17,8 +17,8 @@ pub enum ColumnType {
     Money,
     /// date.
     Date,
-    /// timestamp without time zone: the planner selects timestamptz columns
-    /// as `col::timestamp`, i.e. the Europe/Paris wall-clock time.
+    /// timestamptz, selected as it is: an instant, shown in the CRM's zone
+    /// (`output::ZONE`).
     DateTime,
 }
 
@@ -46,7 +46,8 @@ pub enum Cell {
     Integer(i64),
     Money(Decimal),
     Date(NaiveDate),
-    DateTime(NaiveDateTime),
+    /// An instant; the printer puts it in the CRM's zone.
+    DateTime(DateTime<Utc>),
 }
 
 /// A value bound to a statement parameter. Every user value reaches

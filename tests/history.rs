@@ -74,7 +74,10 @@ fn history_shows_a_sign_and_a_pay_with_old_and_new_values_and_who() {
             "remain: 999.99 → 900.00"
         ]
     );
-    assert!(table.trim_end().ends_with("3 rows"), "{table}");
+    assert!(
+        table.trim_end().ends_with("3 rows; times in Europe/Paris"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -58,17 +58,19 @@ mod read;
 mod table;
 mod text;
 mod vertical;
+mod zone;
 
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::value::{Cell, Column};
+use crate::value::{Cell, Column, ColumnType};
 
 pub use read::cell;
 pub use table::TABLE_MAX_ROWS;
 pub use text::{human, machine, money_human, money_plain};
+pub use zone::{ZONE, ZONE_NAME, time_human, time_labelled, time_machine};
 
 /// How results are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -300,13 +302,25 @@ fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, what.to_string())
 }
 
-/// The footer of `table` and `vertical`: `0 rows`, `1 row`, `N rows`.
-fn rows_footer(n: u64) -> String {
-    if n == 1 {
+/// The footer of `table` and `vertical` after `shown` records of `total`:
+/// `0 rows`, `1 row`, `N rows`, or, when a table drew only the first
+/// [`TABLE_MAX_ROWS`], `1000 of N rows shown; use limit/offset or --format
+/// csv`. When times were shown, it says their zone: once for the whole
+/// result rather than in every cell, and not in the headers, which stay
+/// the field names that filters and `order by` take.
+fn footer(shown: u64, total: u64, columns: &[Column]) -> String {
+    let mut text = if shown < total {
+        format!("{shown} of {total} rows shown; use limit/offset or --format csv")
+    } else if total == 1 {
         "1 row".to_string()
     } else {
-        format!("{n} rows")
+        format!("{total} rows")
+    };
+    if shown > 0 && columns.iter().any(|c| c.ty == ColumnType::DateTime) {
+        text.push_str("; times in ");
+        text.push_str(ZONE_NAME);
     }
+    text
 }
 
 /// Prints the result of `count`: `3`; csv `count` then `3`; json

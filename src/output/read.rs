@@ -1,6 +1,6 @@
 //! Reading a result cell from a PostgreSQL row as the planner typed it.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use postgres::types::{FromSql, Type};
 use rust_decimal::Decimal;
 
@@ -12,9 +12,11 @@ use crate::value::{Cell, ColumnType};
 /// The PostgreSQL type decides the Rust type it is read through: `int2`,
 /// `int4` and `int8` all make an Integer; a Text column also takes
 /// `json`/`jsonb` (written compactly), `bool`, integers and `numeric`, so
-/// the planner may select those as they are. A `timestamptz` is refused with
-/// a hint: only the database knows the time zone to show it in, so the
-/// planner must select it as `col::timestamp`. A mismatch is a bug, hence an
+/// the planner may select those as they are. A DateTime is a `timestamptz`,
+/// an instant that the printer shows in the CRM's zone; a `timestamp`
+/// without zone is refused with a hint, since it would stand for a
+/// wall-clock time in whatever zone the session had, and the offset that
+/// csv and json print could not be told. A mismatch is a bug, hence an
 /// internal error naming the column and both types.
 pub fn cell(row: &postgres::Row, idx: usize, ty: ColumnType) -> Result<Cell, Error> {
     let Some(column) = row.columns().get(idx) else {
@@ -41,11 +43,13 @@ pub fn cell(row: &postgres::Row, idx: usize, ty: ColumnType) -> Result<Cell, Err
             _ => get::<Decimal>(row, idx).map(|v| v.map_or(Cell::Null, Cell::Money)),
         },
         ColumnType::Date => get::<NaiveDate>(row, idx).map(|v| v.map_or(Cell::Null, Cell::Date)),
-        ColumnType::DateTime if *pg == Type::TIMESTAMPTZ => {
-            return Err(fail("select it as `::timestamp`".to_string()));
+        ColumnType::DateTime if *pg == Type::TIMESTAMP => {
+            return Err(fail(
+                "select the timestamptz itself, not `::timestamp`".to_string(),
+            ));
         }
         ColumnType::DateTime => {
-            get::<NaiveDateTime>(row, idx).map(|v| v.map_or(Cell::Null, Cell::DateTime))
+            get::<DateTime<Utc>>(row, idx).map(|v| v.map_or(Cell::Null, Cell::DateTime))
         }
     };
     read.map_err(|e| fail(e.to_string()))

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use prettytable::format::{Alignment, FormatBuilder, LinePosition, LineSeparator, TableFormat};
 
-use super::{rows_footer, text};
+use super::{footer, text};
 use crate::value::{Cell, Column, ColumnType};
 
 /// The most rows a table draws.
@@ -48,6 +48,7 @@ impl Table {
     }
 
     pub(super) fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        let shown = self.rows.len() as u64;
         if !self.columns.is_empty() {
             let mut table = prettytable::Table::init(self.rows);
             table.set_format(box_format());
@@ -68,15 +69,7 @@ impl Table {
                 table.print(out)?;
             }
         }
-        if self.total > TABLE_MAX_ROWS as u64 {
-            writeln!(
-                out,
-                "{TABLE_MAX_ROWS} of {} rows shown; use limit/offset or --format csv",
-                self.total
-            )
-        } else {
-            writeln!(out, "{}", rows_footer(self.total))
-        }
+        writeln!(out, "{}", footer(shown, self.total, &self.columns))
     }
 }
 

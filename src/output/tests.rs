@@ -37,7 +37,8 @@ fn rows() -> Vec<Vec<Cell>> {
             text("Aliénor Dupont"),
             money("1234.5"),
             Cell::Integer(75),
-            Cell::DateTime(day.and_hms_opt(13, 0, 0).unwrap()),
+            // 13:00 and 09:05:30 in Paris.
+            Cell::DateTime(day.and_hms_opt(11, 0, 0).unwrap().and_utc()),
             Cell::Date(day),
             Cell::Null,
         ],
@@ -55,7 +56,7 @@ fn rows() -> Vec<Vec<Cell>> {
             text(""),
             money("999.99"),
             Cell::Integer(3),
-            Cell::DateTime(day.and_hms_opt(9, 5, 30).unwrap()),
+            Cell::DateTime(day.and_hms_opt(7, 5, 30).unwrap().and_utc()),
             Cell::Null,
             text(""),
         ],
@@ -104,7 +105,7 @@ fn table() {
 │        │                │            │           │                  │            │ leaves          │
 │ ct1002 │                │   999.99 € │         3 │ 2023-06-04 09:05 │            │                 │
 └────────┴────────────────┴────────────┴───────────┴──────────────────┴────────────┴─────────────────┘
-3 rows
+3 rows; times in Europe/Paris
 "
     );
 }
@@ -236,7 +237,7 @@ start     | 2023-06-04 09:05
 signed    |
 notes     |
 
-3 rows
+3 rows; times in Europe/Paris
 "
     );
 }
@@ -261,10 +262,10 @@ fn csv() {
         render(Format::Csv, false, &columns(), &rows()),
         "\
 id,name,total,attendees,start,signed,notes
-kc555,Aliénor Dupont,1234.50,75,2023-06-04T13:00:00,2023-06-04,
+kc555,Aliénor Dupont,1234.50,75,2023-06-04T13:00:00+02:00,2023-06-04,
 ct1001,\u{200F}Kévin,0.00,,,,\"says \"\"hi\"\", then
 leaves\"
-ct1002,\"\",999.99,3,2023-06-04T09:05:30,,\"\"
+ct1002,\"\",999.99,3,2023-06-04T09:05:30+02:00,,\"\"
 "
     );
 }
@@ -362,9 +363,9 @@ fn json_lines() {
     assert_eq!(
         out,
         "\
-{\"id\":\"kc555\",\"name\":\"Aliénor Dupont\",\"total\":\"1234.50\",\"attendees\":75,\"start\":\"2023-06-04T13:00:00\",\"signed\":\"2023-06-04\",\"notes\":null}
+{\"id\":\"kc555\",\"name\":\"Aliénor Dupont\",\"total\":\"1234.50\",\"attendees\":75,\"start\":\"2023-06-04T13:00:00+02:00\",\"signed\":\"2023-06-04\",\"notes\":null}
 {\"id\":\"ct1001\",\"name\":\"\u{200F}Kévin\",\"total\":\"0.00\",\"attendees\":null,\"start\":null,\"signed\":null,\"notes\":\"says \\\"hi\\\", then\\nleaves\"}
-{\"id\":\"ct1002\",\"name\":\"\",\"total\":\"999.99\",\"attendees\":3,\"start\":\"2023-06-04T09:05:30\",\"signed\":null,\"notes\":\"\"}
+{\"id\":\"ct1002\",\"name\":\"\",\"total\":\"999.99\",\"attendees\":3,\"start\":\"2023-06-04T09:05:30+02:00\",\"signed\":null,\"notes\":\"\"}
 "
     );
     for line in out.lines() {
@@ -538,7 +539,10 @@ fn csv_and_json_stream_as_rows_come() {
         let (footer, lines) = match format {
             Format::Csv => (0, N + 1),
             Format::Json => (0, N),
-            _ => ("\n200000 rows\n".len() as u64, N * 9 + 1),
+            _ => (
+                "\n200000 rows; times in Europe/Paris\n".len() as u64,
+                N * 9 + 1,
+            ),
         };
         assert_eq!(counter.bytes, before + buffered + footer, "{format}");
         assert_eq!(counter.lines, lines, "{format}");

@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::zone::{time_human, time_machine};
 use crate::value::Cell;
 
 /// The separator of thousands in money shown to people: a plain space, so
@@ -13,7 +14,7 @@ use crate::value::Cell;
 pub const THOUSANDS: char = ' ';
 
 /// A cell as a person reads it: money `1 234.50 €`, dates `2023-06-04`,
-/// date-times `2023-06-04 13:00`, NULL as nothing. Control characters in text
+/// date-times `2023-06-04 13:00` in the CRM's zone, NULL as nothing. Control characters in text
 /// are shown escaped (`\u{1b}`) so that data can never drive the terminal or
 /// break the table's alignment; newlines are kept (multi-line cells).
 pub fn human(cell: &Cell) -> Cow<'_, str> {
@@ -23,13 +24,14 @@ pub fn human(cell: &Cell) -> Cow<'_, str> {
         Cell::Integer(i) => Cow::Owned(i.to_string()),
         Cell::Money(d) => Cow::Owned(money_human(*d)),
         Cell::Date(d) => Cow::Owned(date(*d)),
-        Cell::DateTime(t) => Cow::Owned(t.format("%Y-%m-%d %H:%M").to_string()),
+        Cell::DateTime(t) => Cow::Owned(time_human(*t)),
     }
 }
 
 /// A cell as a program reads it, or None for NULL: money `1234.50`, dates
-/// `2023-06-04`, date-times `2023-06-04T13:00:00` (with the fraction of a
-/// second only when there is one), text as it is.
+/// `2023-06-04`, date-times RFC 3339 in the CRM's zone with its offset,
+/// `2023-06-04T13:00:00+02:00` (with the fraction of a second only when
+/// there is one), text as it is.
 pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
     Some(match cell {
         Cell::Null => return None,
@@ -37,7 +39,7 @@ pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
         Cell::Integer(i) => Cow::Owned(i.to_string()),
         Cell::Money(d) => Cow::Owned(money_plain(*d)),
         Cell::Date(d) => Cow::Owned(date(*d)),
-        Cell::DateTime(t) => Cow::Owned(datetime_iso(*t)),
+        Cell::DateTime(t) => Cow::Owned(time_machine(*t)),
     })
 }
 
@@ -76,10 +78,6 @@ pub fn money_human(d: Decimal) -> String {
 
 fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-fn datetime_iso(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
 }
 
 /// Text with its control characters escaped, except the newline; `\r\n`
@@ -154,14 +152,18 @@ mod tests {
     #[test]
     fn dates_and_times() {
         let d = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
-        let t = d.and_hms_opt(13, 0, 0).unwrap();
+        // 11:00 UTC is 13:00 in Paris in June.
+        let t = d.and_hms_opt(11, 0, 0).unwrap().and_utc();
         assert_eq!(human(&Cell::Date(d)), "2023-06-04");
         assert_eq!(human(&Cell::DateTime(t)), "2023-06-04 13:00");
-        assert_eq!(machine(&Cell::DateTime(t)).unwrap(), "2023-06-04T13:00:00");
-        let t = d.and_hms_micro_opt(13, 0, 5, 120_000).unwrap();
         assert_eq!(
             machine(&Cell::DateTime(t)).unwrap(),
-            "2023-06-04T13:00:05.120"
+            "2023-06-04T13:00:00+02:00"
+        );
+        let t = d.and_hms_micro_opt(11, 0, 5, 120_000).unwrap().and_utc();
+        assert_eq!(
+            machine(&Cell::DateTime(t)).unwrap(),
+            "2023-06-04T13:00:05.120+02:00"
         );
         assert_eq!(machine(&Cell::Null), None);
     }

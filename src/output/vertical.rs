@@ -3,10 +3,11 @@
 use std::io::{self, Write};
 
 use super::table::{BOLD, RESET};
-use super::{rows_footer, text};
+use super::{footer, text};
 use crate::value::{Cell, Column};
 
 pub(super) struct Vertical {
+    columns: Vec<Column>,
     /// The field names, padded to the widest (and bold when asked).
     labels: Vec<String>,
     /// The padding that continues a multi-line value.
@@ -34,6 +35,7 @@ impl Vertical {
             })
             .collect();
         Vertical {
+            columns,
             labels,
             blank: " ".repeat(widest),
             total: 0,
@@ -66,7 +68,7 @@ impl Vertical {
         if self.total > 0 {
             out.write_all(b"\n")?;
         }
-        writeln!(out, "{}", rows_footer(self.total))
+        writeln!(out, "{}", footer(self.total, self.total, &self.columns))
     }
 }
 
