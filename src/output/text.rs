@@ -80,6 +80,39 @@ fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// `shown` (a cell as [`human`] gives it) on one line of at most `width`
+/// columns: a longer line, or the first of several, ends with `…`. What a
+/// table on a terminal draws; the whole value is in `show`, vertical, csv
+/// and json. Columns are counted as prettytable counts them.
+pub fn cut(shown: &str, width: usize) -> Cow<'_, str> {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let (first, more) = match shown.split_once('\n') {
+        Some((first, _)) => (first, true),
+        None => (shown, false),
+    };
+    if !more && first.width() <= width {
+        return Cow::Borrowed(shown);
+    }
+    // Room for the `…`, which is one column wide.
+    let room = width.saturating_sub(1);
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in first.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        end = at + c.len_utf8();
+    }
+    let kept = if more && first.width() <= room {
+        first
+    } else {
+        &first[..end]
+    };
+    Cow::Owned(format!("{}…", kept.trim_end()))
+}
+
 /// Text with its control characters escaped, except the newline; `\r\n`
 /// counts as a newline. What table and vertical show.
 pub fn visible(s: &str) -> Cow<'_, str> {
@@ -166,6 +199,22 @@ mod tests {
             "2023-06-04T13:00:05.120+02:00"
         );
         assert_eq!(machine(&Cell::Null), None);
+    }
+
+    #[test]
+    fn long_or_several_lines_are_cut_to_one_with_an_ellipsis() {
+        assert_eq!(cut("Penser au catering.", 40), "Penser au catering.");
+        assert!(matches!(cut("short", 5), Cow::Borrowed(_)));
+        assert_eq!(cut("abcdef", 5), "abcd…");
+        assert_eq!(cut("abcd ef", 6), "abcd…");
+        assert_eq!(cut("first\nsecond", 40), "first…");
+        assert_eq!(cut("a very long first line\nsecond", 10), "a very lo…");
+        assert_eq!(cut("\nsecond", 10), "…");
+        // Wide characters count twice, as on the screen.
+        assert_eq!(cut("日本語のテキスト", 7), "日本語…");
+        assert_eq!(cut("Aliénor", 7), "Aliénor");
+        let long = "x".repeat(2500);
+        assert_eq!(cut(&long, 40).chars().count(), 40);
     }
 
     #[test]

@@ -65,10 +65,17 @@ impl Vertical {
     }
 
     pub(super) fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        let total = self.total;
+        self.finish_of(out, total)
+    }
+
+    /// Ends records that are the first of `total` (a table's rows shown as
+    /// records: at most the rows a table keeps).
+    pub(super) fn finish_of(self, out: &mut impl Write, total: u64) -> io::Result<()> {
         if self.total > 0 {
             out.write_all(b"\n")?;
         }
-        writeln!(out, "{}", footer(self.total, self.total, &self.columns))
+        writeln!(out, "{}", footer(self.total, total, &self.columns))
     }
 }
 
