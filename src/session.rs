@@ -400,10 +400,7 @@ impl Session {
             .map_err(|e| map_error(&e))?
             .get(0);
         work.commit()?;
-        let until = claims
-            .expires_at()
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M");
+        let until = output::time_labelled(claims.expires_at());
         Ok(format!(
             "{} {name} ({}), session until {until}",
             claims.sub, claims.dept
