@@ -343,10 +343,11 @@ fn count(entity: &Entity, filter: Option<&Cond>) -> Plan {
 fn history(target: &Target) -> Plan {
     let mut sql = Sql::default();
     // One line per change: when, who (registration and name), what, and
-    // each field as `old → new` (crm.describe_changes, sql/005).
+    // each field's old and new values, which the printer shows as
+    // `old → new`, each as its field's type.
     let text = format!(
         "SELECT a.at AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
-         crm.describe_changes(a.changes) AS \"changes\" \
+         a.changes AS \"changes\" \
          FROM crm.audit a LEFT JOIN crm.collaborator c ON c.id = a.actor \
          WHERE a.tbl = {} AND a.record = {} ORDER BY a.at, a.pk",
         sql.bind(Param::Text(target.entity.name.into())),
@@ -357,7 +358,7 @@ fn history(target: &Target) -> Plan {
         Column::new("by", ColumnType::Text),
         Column::new("name", ColumnType::Text),
         Column::new("op", ColumnType::Text),
-        Column::new("changes", ColumnType::Text),
+        Column::new("changes", ColumnType::Changes(target.entity.name)),
     ];
     sql.finish(text, columns)
 }

@@ -20,6 +20,10 @@ pub enum ColumnType {
     /// timestamptz, selected as it is: an instant, shown in the CRM's zone
     /// (`output::ZONE`).
     DateTime,
+    /// The `changes` of an audit row of this entity (jsonb, `{field: {old,
+    /// new}}`): each value read as its field's type, so that `history`
+    /// shows money and times as every other result does.
+    Changes(&'static str),
 }
 
 /// A result column: its field name (the header) and type.
@@ -48,6 +52,16 @@ pub enum Cell {
     Date(NaiveDate),
     /// An instant; the printer puts it in the CRM's zone.
     DateTime(DateTime<Utc>),
+    /// What one change did, field by field, in the order of their names.
+    Changes(Vec<Change>),
+}
+
+/// One field of a change: its value before and after (`Null`: none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: String,
+    pub old: Cell,
+    pub new: Cell,
 }
 
 /// A value bound to a statement parameter. Every user value reaches

@@ -556,7 +556,7 @@ plans! {
         [money("20.99"), text("ff555")],
     history_reads_the_audit: "history client mkc111"
         => "SELECT a.at AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
-            crm.describe_changes(a.changes) AS \"changes\" \
+            a.changes AS \"changes\" \
             FROM crm.audit a LEFT JOIN crm.collaborator c ON c.id = a.actor \
             WHERE a.tbl = $1::text AND a.record = $2::text ORDER BY a.at, a.pk",
         [text("client"), text("mkc111")],

@@ -63,3 +63,53 @@ fn reads_each_type_and_null_from_postgres() {
     );
     assert!(cell(&row, 99, Text).is_err());
 }
+
+#[test]
+fn reads_the_changes_of_an_audit_row_by_the_types_of_their_fields() {
+    use oc12::value::Change;
+    let mut client = support::cluster().admin("postgres");
+    let row = client
+        .query_one(
+            r#"select '{"start": {"old": "2023-06-04T13:00:00+02:00", "new": null},
+                        "attendees": {"old": 35, "new": 50},
+                        "title": {"old": "2023-06-04T13:00:00+02:00", "new": "Party"}}'::jsonb,
+                      '{"remain": {"old": 999.99, "new": 900.00}}'::jsonb,
+                      null::jsonb"#,
+            &[],
+        )
+        .unwrap();
+    let day = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
+    assert_eq!(
+        cell(&row, 0, ColumnType::Changes("event")).unwrap(),
+        Cell::Changes(vec![
+            Change {
+                field: "attendees".into(),
+                old: Cell::Integer(35),
+                new: Cell::Integer(50),
+            },
+            Change {
+                field: "start".into(),
+                old: Cell::DateTime(day.and_hms_opt(11, 0, 0).unwrap().and_utc()),
+                new: Cell::Null,
+            },
+            // A text field keeps its text, whatever it looks like.
+            Change {
+                field: "title".into(),
+                old: Cell::Text("2023-06-04T13:00:00+02:00".into()),
+                new: Cell::Text("Party".into()),
+            },
+        ])
+    );
+    assert_eq!(
+        cell(&row, 1, ColumnType::Changes("contract")).unwrap(),
+        Cell::Changes(vec![Change {
+            field: "remain".into(),
+            old: Cell::Money(Decimal::from_str("999.99").unwrap()),
+            new: Cell::Money(Decimal::from_str("900").unwrap()),
+        }])
+    );
+    assert_eq!(
+        cell(&row, 2, ColumnType::Changes("contract")).unwrap(),
+        Cell::Null
+    );
+}

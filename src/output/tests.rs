@@ -739,3 +739,47 @@ fn settle_ends_what_a_failed_statement_left() {
     );
     assert!(!paged.exists());
 }
+
+#[test]
+fn changes_show_each_value_as_its_type_does() {
+    use crate::value::Change;
+    let at = NaiveDate::from_ymd_opt(2026, 12, 4)
+        .unwrap()
+        .and_hms_micro_opt(5, 38, 24, 293_858)
+        .unwrap()
+        .and_utc();
+    let changes = Cell::Changes(vec![
+        Change {
+            field: "remain".into(),
+            old: money("1500"),
+            new: money("900"),
+        },
+        Change {
+            field: "signed".into(),
+            old: Cell::Null,
+            new: Cell::DateTime(at),
+        },
+        Change {
+            field: "notes".into(),
+            old: text("=1+1\x1b[2J"),
+            new: Cell::Null,
+        },
+    ]);
+    let columns = [Column::new("changes", ColumnType::Changes("contract"))];
+    let rows = [vec![changes]];
+    assert_eq!(
+        render(Format::Vertical, false, &columns, &rows),
+        "-[ RECORD 1 ]-\nchanges | remain: 1 500.00 € → 900.00 €; signed: none → 2026-12-04 06:38; \
+         notes: =1+1\\u{1b}[2J → none\n\n1 row\n"
+    );
+    assert_eq!(
+        render(Format::Csv, false, &columns, &rows),
+        "changes\nremain: 1500.00 → 900.00; signed: none → 2026-12-04T06:38:24.293858+01:00; \
+         notes: =1+1\\u{1b}[2J → none\n"
+    );
+    assert_eq!(
+        render(Format::Json, false, &columns, &rows),
+        "{\"changes\":\"remain: 1500.00 → 900.00; signed: none → 2026-12-04T06:38:24.293858+01:00; \
+         notes: =1+1\\u001b[2J → none\"}\n"
+    );
+}

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::zone::{time_human, time_machine};
-use crate::value::Cell;
+use crate::value::{Cell, Change};
 
 /// The separator of thousands in money shown to people: a plain space, so
 /// that what is shown can be copied, typed back and searched for.
@@ -25,6 +25,7 @@ pub fn human(cell: &Cell) -> Cow<'_, str> {
         Cell::Money(d) => Cow::Owned(money_human(*d)),
         Cell::Date(d) => Cow::Owned(date(*d)),
         Cell::DateTime(t) => Cow::Owned(time_human(*t)),
+        Cell::Changes(changes) => Cow::Owned(describe(changes, |c| human(c).into_owned())),
     }
 }
 
@@ -40,7 +41,24 @@ pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
         Cell::Money(d) => Cow::Owned(money_plain(*d)),
         Cell::Date(d) => Cow::Owned(date(*d)),
         Cell::DateTime(t) => Cow::Owned(time_machine(*t)),
+        Cell::Changes(changes) => Cow::Owned(describe(changes, |c| {
+            machine(c).map_or_else(String::new, Cow::into_owned)
+        })),
     })
+}
+
+/// `remain: 999.99 € → 900.00 €; status: unsigned → signed`, each value as
+/// `show` renders it, `none` for no value.
+fn describe(changes: &[Change], show: impl Fn(&Cell) -> String) -> String {
+    let value = |c: &Cell| match c {
+        Cell::Null => "none".to_owned(),
+        other => show(other),
+    };
+    changes
+        .iter()
+        .map(|c| format!("{}: {} → {}", c.field, value(&c.old), value(&c.new)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `1234.5` → `1234.50`; always two places, no thousands separator.
