@@ -768,8 +768,8 @@ fn execute(
                     Some(r) if r.get::<_, rust_decimal::Decimal>(0) < *amount => {
                         Error::invalid(format!(
                             "cannot pay {}: only {} remains to pay on contract {}",
-                            output::money_plain(*amount),
-                            output::money_plain(r.get(0)),
+                            output::money_human(*amount),
+                            output::money_human(r.get(0)),
                             target.id
                         ))
                         .with_span(target.span)
@@ -781,9 +781,9 @@ fn execute(
             let remain: rust_decimal::Decimal = row.get(0);
             let text = format!(
                 "paid {} on contract {}; {} remains",
-                output::money_plain(*amount),
+                output::money_human(*amount),
                 target.id,
-                output::money_plain(remain)
+                output::money_human(remain)
             );
             changed(client, out, target.entity, &target.id, &text)?;
             Ok(())

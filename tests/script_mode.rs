@@ -303,7 +303,7 @@ fn writes_in_all_four_formats() {
     };
     assert_eq!(
         run("table", "pay contract ff555 0.99"),
-        "paid 0.99 on contract ff555; 20.00 remains\n"
+        "paid 0.99 € on contract ff555; 20.00 € remains\n"
     );
     assert_eq!(
         run("vertical", "sign contract kc555"),
@@ -493,7 +493,7 @@ fn a_script_stops_at_its_first_error_unless_told_to_go_on() {
     assert_eq!(out.stdout(), "changed event geg2021 (attendees)\n");
     assert!(
         out.stderr().starts_with(
-            "round.oc12:2:14: error[invalid]: cannot pay 100.00: only 20.99 remains to pay on contract ff555"
+            "round.oc12:2:14: error[invalid]: cannot pay 100.00 €: only 20.99 € remains to pay on contract ff555"
         ),
         "{}",
         out.stderr()
@@ -930,4 +930,22 @@ fn dash_c_and_dash_f_run_in_the_order_given() {
         run.stderr()
     );
     assert_eq!(run.stdout(), "");
+}
+
+#[test]
+fn whoami_says_when_the_session_ends_in_europe_paris() {
+    let db = logged_in();
+    let out = db.shell().args(["whoami"]).run().status(0).stdout();
+    let until = out
+        .trim_end()
+        .strip_prefix("ac123456789 Daisy Duck (gestion), session until ")
+        .and_then(|t| t.strip_suffix(" (Europe/Paris)"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let until = chrono::NaiveDateTime::parse_from_str(until, "%Y-%m-%d %H:%M").unwrap();
+    // Eight hours from the login, on Paris clocks whatever the machine's.
+    let expected = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .with_timezone(&oc12::output::ZONE)
+        .naive_local();
+    let off = (expected - until).num_minutes().abs();
+    assert!(off <= 2, "{until} is {off} minutes from {expected}");
 }
