@@ -347,37 +347,39 @@ impl<W: Write> Printer<W> {
         let Some(screen) = &self.screen else {
             return table.finish(&mut sink(&mut self.out, &mut self.page));
         };
-        let columns = screen.size().map(|(columns, _)| columns);
         let (drawn, cut, widest) = table.draw(Some(CELL_WIDTH))?;
-        let mut sink = sink(&mut self.out, &mut self.page);
-        match columns {
-            Some(columns) if !self.chosen && widest > columns => {
-                if !self.told_vertical {
-                    writeln!(
-                        sink,
-                        "(too wide for the terminal: shown as records; `format table` keeps tables)"
-                    )?;
-                    self.told_vertical = true;
-                }
-                let mut records = vertical::Vertical::new(table.columns.clone(), self.color);
-                for row in &table.rows {
-                    records.row(&mut sink, row)?;
-                }
-                records.finish_of(&mut sink, table.total)
+        let too_wide = screen.size().is_some_and(|(columns, _)| widest > columns);
+        if too_wide && !self.chosen {
+            let mut sink = sink(&mut self.out, &mut self.page);
+            if !self.told_vertical {
+                writeln!(
+                    sink,
+                    "(too wide for the terminal: shown as records; `format table` keeps tables)"
+                )?;
+                self.told_vertical = true;
             }
-            _ => {
-                sink.write_all(&drawn)?;
-                writeln!(sink, "{}", table.footer())?;
-                if cut && !self.told_cut {
-                    writeln!(
-                        sink,
-                        "(… marks a cut value: `show ENTITY ID` or `format vertical` shows it whole)"
-                    )?;
-                    self.told_cut = true;
-                }
-                Ok(())
+            let mut records = vertical::Vertical::new(table.columns.clone(), self.color);
+            for row in &table.rows {
+                records.row(&mut sink, row)?;
             }
+            return records.finish_of(&mut sink, table.total);
         }
+        if too_wide && let Some(page) = &mut self.page {
+            // A table asked for by name: the pager's `-S` shows it whole,
+            // where the terminal would wrap every line.
+            page.too_wide();
+        }
+        let mut sink = sink(&mut self.out, &mut self.page);
+        sink.write_all(&drawn)?;
+        writeln!(sink, "{}", table.footer())?;
+        if cut && !self.told_cut {
+            writeln!(
+                sink,
+                "(… marks a cut value: `show ENTITY ID` or `format vertical` shows it whole)"
+            )?;
+            self.told_cut = true;
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,8 @@
 //!   the pager's `-S` lets them scroll it sideways.
 //! - A result taller than the terminal goes through a pager: `OC12_PAGER`,
 //!   else `PAGER`, else `less -FRSX` (what psql users run); one of them set
-//!   to nothing, or `--no-pager`, turns it off.
+//!   to nothing, or `--no-pager`, turns it off. So does a table kept wider
+//!   than the terminal, which `less -S` shows unwrapped.
 //!
 //! Nothing here applies when standard output is not a terminal: there is no
 //! [`Screen`] then, and every format prints exactly what it always did.
@@ -123,6 +124,9 @@ pub(super) struct Page {
     /// More lines than this go to the pager: the screen's rows but one,
     /// which the next prompt needs.
     room: usize,
+    /// Paged whatever its height: lines wider than the screen, which the
+    /// terminal would wrap and the pager's `-S` keeps whole.
+    wide: bool,
     pager: Option<String>,
     state: State,
 }
@@ -150,12 +154,18 @@ impl Page {
     pub(super) fn new(rows: usize, pager: Option<String>) -> Page {
         Page {
             room: rows.saturating_sub(1).max(1),
+            wide: false,
             pager,
             state: State::Held {
                 bytes: Vec::new(),
                 lines: 0,
             },
         }
+    }
+
+    /// What comes is wider than the screen: page it however short.
+    pub(super) fn too_wide(&mut self) {
+        self.wide = true;
     }
 
     /// A writer for `bytes` of this result; `out` is where what is not
@@ -191,7 +201,7 @@ impl<W: Write> Write for PageWriter<'_, W> {
             State::Held { bytes, lines } => {
                 bytes.extend_from_slice(buf);
                 *lines += buf.iter().filter(|&&b| b == b'\n').count();
-                if *lines > page.room {
+                if *lines > page.room || page.wide {
                     let held = std::mem::take(bytes);
                     page.state = match page.pager.as_deref().and_then(spawn) {
                         Some((child, stdin)) => State::Paging { child, stdin },

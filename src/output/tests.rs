@@ -783,3 +783,22 @@ fn changes_show_each_value_as_its_type_does() {
          notes: =1+1\\u001b[2J → none\"}\n"
     );
 }
+
+#[test]
+fn a_table_asked_for_by_name_and_wider_than_the_terminal_is_paged_however_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let paged = dir.path().join("paged");
+    let pager = format!("cat >> '{}'", paged.display());
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Table, false)
+        .on_screen(Screen::fixed(80, 24, Some(pager)), true);
+    p.begin(&columns()).unwrap();
+    p.row(&rows()[0]).unwrap();
+    p.finish().unwrap();
+    drop(p);
+    // Not on the terminal, which would wrap its 103-column lines.
+    assert!(out.is_empty());
+    let shown = std::fs::read_to_string(&paged).unwrap();
+    assert!(shown.starts_with("┌───────┬"), "{shown}");
+    assert!(shown.ends_with("1 row; times in Europe/Paris\n"), "{shown}");
+}
