@@ -886,7 +886,15 @@ pub static STATEMENTS: &[StatementHelp] = &[
     StatementHelp {
         names: &["format"],
         syntax: "format table|vertical|csv|json",
-        summary: "how results are printed",
+        // The first line is the overview's; `help format` shows it all.
+        summary: "how results are printed\n  \
+                  On a terminal: table cells longer than 40 characters are cut with …\n  \
+                  (`show ENTITY ID`, vertical, csv and json keep them whole); a table\n  \
+                  wider than the terminal is shown as records, unless `format table` or\n  \
+                  `--format table` asked for tables; a result taller than the terminal\n  \
+                  goes through a pager: $OC12_PAGER, else $PAGER, else `less -FRSX`\n  \
+                  (`--no-pager`, or OC12_PAGER set to nothing, turns it off).\n  \
+                  Times are in Europe/Paris; csv and json give them with their offset.",
         examples: &["format vertical"],
     },
     StatementHelp {
@@ -950,7 +958,8 @@ pub fn overview() -> String {
         .unwrap_or(0);
     let mut out = String::from("statements:\n");
     for s in STATEMENTS {
-        out += &format!("  {:width$}  {}\n", s.names.join("|"), s.summary);
+        let first = s.summary.lines().next().unwrap_or_default();
+        out += &format!("  {:width$}  {first}\n", s.names.join("|"));
     }
     let plurals: Vec<&str> = ENTITIES.iter().map(|e| e.plural).collect();
     out += &format!("entities: {}\n", plurals.join(", "));

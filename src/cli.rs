@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// No colour (also: the NO_COLOR environment variable)
     #[arg(long)]
     pub no_color: bool,
+
+    /// Never page results taller than the terminal (also: OC12_PAGER= set to nothing)
+    #[arg(long)]
+    pub no_pager: bool,
 }
 
 /// One `-c` statement or one `-f` file, in command-line order.

@@ -21,6 +21,8 @@ pub const TOKEN_TTL: &str = "OC12_TOKEN_TTL";
 pub const JWT: &str = "OC12_JWT";
 pub const SENTRY_DSN: &str = "SENTRY_DSN";
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The pager for results taller than the terminal; set to nothing: none.
+pub const PAGER: &str = "OC12_PAGER";
 /// Password of the local cluster's superuser, for a graphical tool over TCP.
 pub const LOCAL_ADMIN_PASSWORD: &str = "OC12_LOCAL_ADMIN_PASSWORD";
 
@@ -123,6 +125,12 @@ impl Config {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// A variable as it is set, empty included (`OC12_PAGER=` means "no
+    /// pager", not "the default one").
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
     }
 
     /// `None` means the embedded local cluster.

@@ -5,7 +5,8 @@
 //!
 //! Conventions the executor relies on:
 //! - the entity's own table is aliased `t`; timestamptz columns are read as
-//!   `x::timestamp` (Europe/Paris wall clock), integers as `int8`;
+//!   they are (instants, which the printer shows in the CRM's zone),
+//!   integers as `int8`;
 //! - `add`/`set`/`delete`/`sign` return the id, `pay` the new `remain`; zero
 //!   rows means "not found or not allowed", for the executor to tell apart;
 //! - collaborator writes call the SECURITY DEFINER functions. An
@@ -175,7 +176,6 @@ fn column_type(ty: FieldType) -> ColumnType {
 fn select_item(field: &Field) -> String {
     let e = expr(field);
     let read = match field.ty {
-        FieldType::DateTime => format!("{e}::timestamp"),
         FieldType::Integer => format!("{e}::int8"),
         _ => e,
     };
@@ -343,10 +343,11 @@ fn count(entity: &Entity, filter: Option<&Cond>) -> Plan {
 fn history(target: &Target) -> Plan {
     let mut sql = Sql::default();
     // One line per change: when, who (registration and name), what, and
-    // each field as `old → new` (crm.describe_changes, sql/005).
+    // each field's old and new values, which the printer shows as
+    // `old → new`, each as its field's type.
     let text = format!(
-        "SELECT a.at::timestamp AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
-         crm.describe_changes(a.changes) AS \"changes\" \
+        "SELECT a.at AS \"at\", a.actor AS \"by\", c.name AS \"name\", a.op AS \"op\", \
+         a.changes AS \"changes\" \
          FROM crm.audit a LEFT JOIN crm.collaborator c ON c.id = a.actor \
          WHERE a.tbl = {} AND a.record = {} ORDER BY a.at, a.pk",
         sql.bind(Param::Text(target.entity.name.into())),
@@ -357,7 +358,7 @@ fn history(target: &Target) -> Plan {
         Column::new("by", ColumnType::Text),
         Column::new("name", ColumnType::Text),
         Column::new("op", ColumnType::Text),
-        Column::new("changes", ColumnType::Text),
+        Column::new("changes", ColumnType::Changes(target.entity.name)),
     ];
     sql.finish(text, columns)
 }
@@ -511,8 +512,8 @@ fn event_sheet(target: &Target) -> Plan {
         ("cl.name", "client", Text),
         ("cl.email", "client_email", Text),
         ("cl.phone", "client_phone", Text),
-        ("t.start_at::timestamp", "start", DateTime),
-        ("t.end_at::timestamp", "end", DateTime),
+        ("t.start_at", "start", DateTime),
+        ("t.end_at", "end", DateTime),
         ("su.name", "support", Text),
         ("lo.address", "address", Text),
         ("lo.postcode", "postcode", Text),
@@ -564,7 +565,7 @@ static RELATED: &[RelatedQuery] = &[
     RelatedQuery {
         entity: "client",
         title: "events",
-        sql: "SELECT e.id AS \"id\", e.start_at::timestamp AS \"start\", e.support AS \"support\" \
+        sql: "SELECT e.id AS \"id\", e.start_at AS \"start\", e.support AS \"support\" \
               FROM crm.event e JOIN crm.contract c ON c.id = e.contract \
               WHERE c.client = $1::text ORDER BY e.start_at, e.id",
         columns: &[
@@ -589,8 +590,8 @@ static RELATED: &[RelatedQuery] = &[
     RelatedQuery {
         entity: "contract",
         title: "events",
-        sql: "SELECT e.id AS \"id\", e.title AS \"title\", e.start_at::timestamp AS \"start\", \
-              e.end_at::timestamp AS \"end\", e.support AS \"support\" \
+        sql: "SELECT e.id AS \"id\", e.title AS \"title\", e.start_at AS \"start\", \
+              e.end_at AS \"end\", e.support AS \"support\" \
               FROM crm.event e WHERE e.contract = $1::text ORDER BY e.start_at, e.id",
         columns: &[
             ("id", ColumnType::Text),

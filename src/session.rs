@@ -418,10 +418,7 @@ impl Session {
             .map_err(|e| map_error(&e))?
             .get(0);
         work.commit()?;
-        let until = claims
-            .expires_at()
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M");
+        let until = output::time_labelled(claims.expires_at());
         Ok(format!(
             "{} {name} ({}), session until {until}",
             claims.sub, claims.dept
@@ -793,8 +790,8 @@ fn execute(
                     Some(r) if r.get::<_, rust_decimal::Decimal>(0) < *amount => {
                         Error::invalid(format!(
                             "cannot pay {}: only {} remains to pay on contract {}",
-                            output::money_plain(*amount),
-                            output::money_plain(r.get(0)),
+                            output::money_human(*amount),
+                            output::money_human(r.get(0)),
                             target.id
                         ))
                         .with_span(*amount_span)
@@ -806,9 +803,9 @@ fn execute(
             let remain: rust_decimal::Decimal = row.get(0);
             let text = format!(
                 "paid {} on contract {}; {} remains",
-                output::money_plain(*amount),
+                output::money_human(*amount),
                 target.id,
-                output::money_plain(remain)
+                output::money_human(remain)
             );
             changed(client, out, target.entity, &target.id, &text)?;
             Ok(())

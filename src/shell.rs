@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use crate::cli::{Command, FormatArg, RunArgs, Source};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::output::{Format, Printer};
+use crate::output::{Format, Printer, Screen};
 use crate::repl::{self, ReadOutcome};
 use crate::script;
 use crate::session::{Flow, Session};
@@ -69,12 +69,18 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
         Some(FormatArg::Json) => Format::Json,
     };
     let mut session = Session::new(config.clone(), format, color, interactive_stdin && !script);
+    // A person reads the results: fit them to the terminal.
+    let screen = stdout_tty.then(|| screen(config, args));
+    let chosen = args.format.is_some();
     if !script {
-        return interactive(&mut session);
+        return interactive(&mut session, screen, chosen);
     }
     session.set_single_transaction(args.single_transaction);
     crate::cancel::install_for_scripts();
     let mut out = Printer::new(io::stdout().lock(), format, color);
+    if let Some(screen) = screen {
+        out = out.on_screen(screen, chosen);
+    }
     let mut failure: Option<ErrorKind> = None;
     let mut sources: Vec<(String, Box<dyn Iterator<Item = script::Item>>)> = Vec::new();
     // `-c` and `-f` in the order given; standard input when neither.
@@ -137,6 +143,17 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
     Ok(failure.map_or(0, ErrorKind::exit_code))
 }
 
+/// Standard output's terminal and the pager: `--no-pager`, else
+/// `OC12_PAGER`, else `PAGER`, else `less -FRSX`.
+fn screen(config: &Config, args: &RunArgs) -> Screen {
+    let pager = if args.no_pager {
+        None
+    } else {
+        crate::output::pager_command(config.var(crate::config::PAGER), config.var("PAGER"))
+    };
+    Screen::terminal(pager)
+}
+
 enum Outcome {
     /// The source ran to its end (or to the first error), with the kind of
     /// its first error.
@@ -162,6 +179,9 @@ fn run_units(
                     let _ = out.message(&unit.text);
                 }
                 let result = session.run_text(&unit.text, out);
+                // A result the statement left half printed ends before its
+                // error is said.
+                let _ = out.settle();
                 // Ctrl-C: the statement was canceled; nothing more runs.
                 crate::cancel::end_if_interrupted();
                 (unit, result)
@@ -196,7 +216,7 @@ fn run_units(
 }
 
 /// The prompt: read, run, print, never die of an error.
-fn interactive(session: &mut Session) -> Result<i32> {
+fn interactive(session: &mut Session, screen: Option<Screen>, chosen: bool) -> Result<i32> {
     crate::cancel::install();
     let history = session.config().paths.history_file();
     let source = crate::completion::CatalogSource::new(session);
@@ -206,6 +226,9 @@ fn interactive(session: &mut Session) -> Result<i32> {
         .map_err(|e| Error::usage(format!("cannot start the line editor: {e}")))?;
     banner(session);
     let mut out = Printer::new(io::stdout(), session.format, session.color);
+    if let Some(screen) = screen {
+        out = out.on_screen(screen, chosen);
+    }
     loop {
         let prompt = match session.user() {
             Some(user) => format!("{user}@{}> ", session.database_name()),
@@ -238,7 +261,11 @@ fn interactive(session: &mut Session) -> Result<i32> {
                 // The statement as completed by the answers is the one to recall.
                 let _ = repl::record(&mut editor, &history, &text);
             }
-            match session.run_text(&text, &mut out) {
+            let result = session.run_text(&text, &mut out);
+            // Before the error, and before the prompt takes the terminal
+            // back from a pager.
+            let _ = out.settle();
+            match result {
                 Ok(Flow::Continue | Flow::Closed) => {}
                 Ok(Flow::Quit) => return Ok(0),
                 Err(e) => eprintln!("{}", e.render(&text, None)),

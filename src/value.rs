@@ -2,7 +2,7 @@
 //! printer: [`Param`] is what a statement binds, [`Cell`] what a row holds,
 //! [`ColumnType`] how a column is read and shown.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use rust_decimal::Decimal;
 
@@ -17,9 +17,13 @@ pub enum ColumnType {
     Money,
     /// date.
     Date,
-    /// timestamp without time zone: the planner selects timestamptz columns
-    /// as `col::timestamp`, i.e. the Europe/Paris wall-clock time.
+    /// timestamptz, selected as it is: an instant, shown in the CRM's zone
+    /// (`output::ZONE`).
     DateTime,
+    /// The `changes` of an audit row of this entity (jsonb, `{field: {old,
+    /// new}}`): each value read as its field's type, so that `history`
+    /// shows money and times as every other result does.
+    Changes(&'static str),
 }
 
 /// A result column: its field name (the header) and type.
@@ -46,7 +50,18 @@ pub enum Cell {
     Integer(i64),
     Money(Decimal),
     Date(NaiveDate),
-    DateTime(NaiveDateTime),
+    /// An instant; the printer puts it in the CRM's zone.
+    DateTime(DateTime<Utc>),
+    /// What one change did, field by field, in the order of their names.
+    Changes(Vec<Change>),
+}
+
+/// One field of a change: its value before and after (`Null`: none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: String,
+    pub old: Cell,
+    pub new: Cell,
 }
 
 /// A value bound to a statement parameter. Every user value reaches

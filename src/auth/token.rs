@@ -10,7 +10,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -100,9 +100,7 @@ impl Credential {
         if self.claims.exp <= now() {
             return Err(Error::auth(format!(
                 "your session expired at {}; log in again",
-                timestamp(self.claims.exp)
-                    .with_timezone(&Local)
-                    .format("%Y-%m-%d %H:%M:%S %:z")
+                crate::output::time_labelled(timestamp(self.claims.exp))
             )));
         }
         Ok(())
@@ -263,6 +261,11 @@ mod tests {
     #[test]
     fn expired_by_one_second_is_refused() {
         refused(&line(HS256, &claims(now() - 1)), "your session expired at ");
+        // In the CRM's zone, which it names, as every time shown.
+        refused(
+            &line(HS256, &claims(now() - 1)),
+            "(Europe/Paris); log in again",
+        );
         // Zero leeway: the `exp` second itself is already too late.
         refused(&line(HS256, &claims(now())), "expired");
         assert!(Credential::parse(&line(HS256, &claims(now() + 30))).is_ok());

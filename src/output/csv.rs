@@ -37,6 +37,12 @@ impl Csv {
             }
             match cell {
                 Cell::Text(s) => field(out, &safe_text(s))?,
+                // Its text values are as unsafe as any text.
+                Cell::Changes(_) => {
+                    if let Some(value) = text::machine(cell) {
+                        field(out, &safe_text(&value))?;
+                    }
+                }
                 other => {
                     if let Some(value) = text::machine(other) {
                         field(out, &value)?;

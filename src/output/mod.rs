@@ -19,19 +19,27 @@
 //!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
 //!   `N rows`. At most [`TABLE_MAX_ROWS`] rows are drawn: the rest are counted
 //!   but not kept, and the footer says
-//!   `1000 of N rows shown; use limit/offset or --format csv`.
+//!   `1000 of N rows shown; use limit/offset or --format csv`. When the
+//!   result has times, the footer adds `; times in Europe/Paris`.
 //! - `vertical`: for each record a line `-[ RECORD n ]-`, then one
 //!   `field | value` line per field, field names padded to the widest, values
 //!   as in `table` (a multi-line value continues on lines starting with the
 //!   padding and `|`); no trailing spaces (a NULL gives `field |`). After
 //!   the records, a blank line (when there were any) and the footer `N rows`
 //!   as in `table`. Streamed, no row limit.
+//!
+//! On a terminal (the caller says so with [`Printer::on_screen`]) table and
+//! vertical are fitted to it, see [`Screen`]: table cells cut to
+//! [`CELL_WIDTH`] with `…`, a table wider than the terminal shown as
+//! vertical records, a result taller than it paged. Without a terminal
+//! every format prints exactly what is described here.
 //! - `csv`: RFC 4180 with LF line endings (like psql's CSV), a header row of
 //!   the field names. A field is quoted when it contains `,` `"` CR or LF,
 //!   quotes doubled; an empty text is written `""` so that it differs from
 //!   NULL, which is written as nothing. Money `1234.50`, dates `2023-06-04`,
-//!   date-times `2023-06-04T13:00:00` (a fraction of a second only when
-//!   there is one). Text is made safe to `cat` and to open in a
+//!   date-times RFC 3339 in Europe/Paris with their offset,
+//!   `2023-06-04T13:00:00+02:00` (a fraction of a second only when there
+//!   is one). Text is made safe to `cat` and to open in a
 //!   spreadsheet: control characters and bidirectional overrides escaped as
 //!   in `table` (tabs and newlines kept), and a text starting with `=` `+`
 //!   `-` `@`, tab or CR written behind a `'` (`'=1+1`), so that it is never
@@ -55,20 +63,24 @@
 mod csv;
 mod json;
 mod read;
+mod screen;
 mod table;
 mod text;
 mod vertical;
+mod zone;
 
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::value::{Cell, Column};
+use crate::value::{Cell, Column, ColumnType};
 
 pub use read::cell;
+pub use screen::{CELL_WIDTH, DEFAULT_PAGER, Screen, pager_command};
 pub use table::TABLE_MAX_ROWS;
 pub use text::{human, machine, money_human, money_plain};
+pub use zone::{ZONE, ZONE_NAME, time_human, time_labelled, time_machine};
 
 /// How results are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,6 +150,19 @@ pub struct Printer<W: Write> {
     format: Format,
     color: bool,
     body: Option<Body>,
+    /// The terminal the output is, if it is one (see [`Screen`]).
+    screen: Option<Screen>,
+    /// The format was asked for by name: a table stays a table however
+    /// wide it is.
+    chosen: bool,
+    /// The result being printed on the screen: held until it is known to
+    /// fit, or paged.
+    page: Option<screen::Page>,
+    /// Inside `show`: the record and its lists are one page.
+    showing: bool,
+    /// Said once per printer: a table was shown as records, cells were cut.
+    told_vertical: bool,
+    told_cut: bool,
 }
 
 /// The state of the result set being printed. Only `table` keeps rows (at
@@ -158,7 +183,23 @@ impl<W: Write> Printer<W> {
             format,
             color,
             body: None,
+            screen: None,
+            chosen: false,
+            page: None,
+            showing: false,
+            told_vertical: false,
+            told_cut: false,
         }
+    }
+
+    /// Prints for a person at this terminal: table cells cut to
+    /// [`CELL_WIDTH`], a table wider than the terminal shown as records
+    /// unless `chosen` (the user named the format), a result taller than it
+    /// paged. Only for a standard output that is a terminal.
+    pub fn on_screen(mut self, screen: Screen, chosen: bool) -> Printer<W> {
+        self.screen = Some(screen);
+        self.chosen = chosen;
+        self
     }
 
     pub fn format(&self) -> Format {
@@ -170,8 +211,49 @@ impl<W: Write> Printer<W> {
     }
 
     /// Switches the format (the `format` statement) for what comes next.
+    /// Named, `table` stays a table on a terminal however wide.
     pub fn set_format(&mut self, format: Format) {
         self.format = format;
+        self.chosen = true;
+    }
+
+    /// Ends whatever a failed statement left open: a result whose rows
+    /// stopped coming is printed as far as it went (a pager gets its end
+    /// and is waited for, so that the prompt never shares the terminal with
+    /// it). The caller calls it after each statement, before printing the
+    /// statement's error.
+    pub fn settle(&mut self) -> io::Result<()> {
+        self.body = None;
+        self.showing = false;
+        self.close_page()?;
+        self.out.flush()
+    }
+
+    /// Starts holding a result for the screen, when there is one that
+    /// says its size and the format is one for people.
+    fn open_page(&mut self) -> io::Result<()> {
+        if self.showing {
+            return Ok(());
+        }
+        self.close_page()?;
+        if !matches!(self.format, Format::Table | Format::Vertical) {
+            return Ok(());
+        }
+        if let Some((_, rows)) = self.screen.as_ref().and_then(Screen::size) {
+            let pager = self
+                .screen
+                .as_ref()
+                .and_then(|s| s.pager().map(str::to_owned));
+            self.page = Some(screen::Page::new(rows, pager));
+        }
+        Ok(())
+    }
+
+    fn close_page(&mut self) -> io::Result<()> {
+        match self.page.take() {
+            Some(page) => page.end(&mut self.out),
+            None => Ok(()),
+        }
     }
 
     /// Prints `show`: the record, then its related lists. On a terminal
@@ -188,6 +270,21 @@ impl<W: Write> Printer<W> {
             json::object_with_related(&mut self.out, columns, cells, related)?;
             return self.out.flush();
         }
+        self.open_page()?;
+        self.showing = true;
+        let shown = self.show_parts(columns, cells, related);
+        self.showing = false;
+        shown?;
+        self.close_page()?;
+        self.out.flush()
+    }
+
+    fn show_parts(
+        &mut self,
+        columns: &[Column],
+        cells: &[Cell],
+        related: &[Related<'_>],
+    ) -> io::Result<()> {
         let format = self.format;
         if format == Format::Table {
             self.format = Format::Vertical;
@@ -196,13 +293,14 @@ impl<W: Write> Printer<W> {
         self.format = format;
         record?;
         for r in related {
+            let mut sink = sink(&mut self.out, &mut self.page);
             match format {
-                Format::Csv => writeln!(self.out)?,
-                _ => writeln!(self.out, "\n{}:", r.title)?,
+                Format::Csv => writeln!(sink)?,
+                _ => writeln!(sink, "\n{}:", r.title)?,
             }
             self.result(r.columns, r.rows.iter().map(Vec::as_slice))?;
         }
-        self.out.flush()
+        Ok(())
     }
 
     fn result<'c>(
@@ -242,8 +340,85 @@ impl<W: Write> Printer<W> {
     }
 }
 
+impl<W: Write> Printer<W> {
+    /// A table on the screen: cut cells, and records instead when it is
+    /// still wider than the terminal, each said once.
+    fn finish_table(&mut self, table: table::Table) -> io::Result<()> {
+        let Some(screen) = &self.screen else {
+            return table.finish(&mut sink(&mut self.out, &mut self.page));
+        };
+        let (drawn, cut, widest) = table.draw(Some(CELL_WIDTH))?;
+        let too_wide = screen.size().is_some_and(|(columns, _)| widest > columns);
+        if too_wide && !self.chosen {
+            let mut sink = sink(&mut self.out, &mut self.page);
+            if !self.told_vertical {
+                writeln!(
+                    sink,
+                    "(too wide for the terminal: shown as records; `format table` keeps tables)"
+                )?;
+                self.told_vertical = true;
+            }
+            let mut records = vertical::Vertical::new(table.columns.clone(), self.color);
+            for row in &table.rows {
+                records.row(&mut sink, row)?;
+            }
+            return records.finish_of(&mut sink, table.total);
+        }
+        if too_wide && let Some(page) = &mut self.page {
+            // A table asked for by name: the pager's `-S` shows it whole,
+            // where the terminal would wrap every line.
+            page.too_wide();
+        }
+        let mut sink = sink(&mut self.out, &mut self.page);
+        sink.write_all(&drawn)?;
+        writeln!(sink, "{}", table.footer())?;
+        if cut && !self.told_cut {
+            writeln!(
+                sink,
+                "(… marks a cut value: `show ENTITY ID` or `format vertical` shows it whole)"
+            )?;
+            self.told_cut = true;
+        }
+        Ok(())
+    }
+}
+
+/// Where the result being printed goes: the page held for the screen, or
+/// the output.
+enum Sink<'a, W: Write> {
+    Out(&'a mut BufWriter<W>),
+    Page(screen::PageWriter<'a, BufWriter<W>>),
+}
+
+fn sink<'a, W: Write>(
+    out: &'a mut BufWriter<W>,
+    page: &'a mut Option<screen::Page>,
+) -> Sink<'a, W> {
+    match page {
+        Some(page) => Sink::Page(page.writer(out)),
+        None => Sink::Out(out),
+    }
+}
+
+impl<W: Write> Write for Sink<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Out(out) => out.write(buf),
+            Sink::Page(page) => page.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Out(out) => out.flush(),
+            Sink::Page(page) => page.flush(),
+        }
+    }
+}
+
 impl<W: Write> RowSink for Printer<W> {
     fn begin(&mut self, columns: &[Column]) -> io::Result<()> {
+        self.open_page()?;
         let columns = columns.to_vec();
         let body = match self.format {
             Format::Table => Body::Table(table::Table::new(columns, self.color)),
@@ -280,7 +455,7 @@ impl<W: Write> RowSink for Printer<W> {
                 t.row(cells);
                 Ok(())
             }
-            Body::Vertical(v) => v.row(&mut self.out, cells),
+            Body::Vertical(v) => v.row(&mut sink(&mut self.out, &mut self.page), cells),
             Body::Csv(c) => c.row(&mut self.out, cells),
             Body::Json(j) => j.row(&mut self.out, cells),
         }
@@ -288,9 +463,12 @@ impl<W: Write> RowSink for Printer<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         match self.body.take() {
-            Some(Body::Table(t)) => t.finish(&mut self.out)?,
-            Some(Body::Vertical(v)) => v.finish(&mut self.out)?,
+            Some(Body::Table(t)) => self.finish_table(t)?,
+            Some(Body::Vertical(v)) => v.finish(&mut sink(&mut self.out, &mut self.page))?,
             Some(Body::Csv(_) | Body::Json(_)) | None => {}
+        }
+        if !self.showing {
+            self.close_page()?;
         }
         self.out.flush()
     }
@@ -300,13 +478,25 @@ fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, what.to_string())
 }
 
-/// The footer of `table` and `vertical`: `0 rows`, `1 row`, `N rows`.
-fn rows_footer(n: u64) -> String {
-    if n == 1 {
+/// The footer of `table` and `vertical` after `shown` records of `total`:
+/// `0 rows`, `1 row`, `N rows`, or, when a table drew only the first
+/// [`TABLE_MAX_ROWS`], `1000 of N rows shown; use limit/offset or --format
+/// csv`. When times were shown, it says their zone: once for the whole
+/// result rather than in every cell, and not in the headers, which stay
+/// the field names that filters and `order by` take.
+fn footer(shown: u64, total: u64, columns: &[Column]) -> String {
+    let mut text = if shown < total {
+        format!("{shown} of {total} rows shown; use limit/offset or --format csv")
+    } else if total == 1 {
         "1 row".to_string()
     } else {
-        format!("{n} rows")
+        format!("{total} rows")
+    };
+    if shown > 0 && columns.iter().any(|c| c.ty == ColumnType::DateTime) {
+        text.push_str("; times in ");
+        text.push_str(ZONE_NAME);
     }
+    text
 }
 
 /// Prints the result of `count`: `3`; csv `count` then `3`; json

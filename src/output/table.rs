@@ -1,23 +1,24 @@
 //! `table`: prettytable needs every row to size its columns, so this body
 //! keeps the rows it will draw, at most [`TABLE_MAX_ROWS`], and only counts
-//! the others.
+//! the others. It keeps the cells themselves, not their drawing: on a
+//! terminal the printer may show them as records instead.
 
 use std::io::{self, Write};
 
 use prettytable::format::{Alignment, FormatBuilder, LinePosition, LineSeparator, TableFormat};
 
-use super::{rows_footer, text};
+use super::text;
 use crate::value::{Cell, Column, ColumnType};
 
 /// The most rows a table draws.
 pub const TABLE_MAX_ROWS: usize = 1000;
 
 pub(super) struct Table {
-    columns: Vec<Column>,
+    pub(super) columns: Vec<Column>,
     color: bool,
     /// Never longer than TABLE_MAX_ROWS.
-    rows: Vec<prettytable::Row>,
-    total: u64,
+    pub(super) rows: Vec<Vec<Cell>>,
+    pub(super) total: u64,
 }
 
 impl Table {
@@ -39,44 +40,77 @@ impl Table {
         if self.rows.len() >= TABLE_MAX_ROWS {
             return;
         }
-        let row = cells
-            .iter()
-            .zip(&self.columns)
-            .map(|(cell, column)| prettytable::Cell::new_align(&text::human(cell), align(column)))
-            .collect();
-        self.rows.push(prettytable::Row::new(row));
+        self.rows.push(cells.to_vec());
     }
 
+    /// The drawn table, without its footer: each cell as [`text::human`]
+    /// shows it, cut to `cut` columns on one line when given (a terminal).
+    /// Also says whether a cell was cut, and how many columns the widest
+    /// line takes on the screen.
+    pub(super) fn draw(&self, cut: Option<usize>) -> io::Result<(Vec<u8>, bool, usize)> {
+        let mut drawn = Vec::new();
+        let mut was_cut = false;
+        if self.columns.is_empty() {
+            return Ok((drawn, was_cut, 0));
+        }
+        let rows = self
+            .rows
+            .iter()
+            .map(|cells| {
+                let row = cells
+                    .iter()
+                    .zip(&self.columns)
+                    .map(|(cell, column)| {
+                        let shown = text::human(cell);
+                        let shown = match cut {
+                            Some(width) => match text::cut(&shown, width) {
+                                std::borrow::Cow::Owned(c) => {
+                                    was_cut = true;
+                                    c
+                                }
+                                std::borrow::Cow::Borrowed(_) => shown.into_owned(),
+                            },
+                            None => shown.into_owned(),
+                        };
+                        prettytable::Cell::new_align(&shown, align(column))
+                    })
+                    .collect();
+                prettytable::Row::new(row)
+            })
+            .collect();
+        let mut table = prettytable::Table::init(rows);
+        table.set_format(box_format());
+        let titles = self
+            .columns
+            .iter()
+            .map(|column| prettytable::Cell::new_align(&title(&column.name), align(column)))
+            .collect();
+        table.set_titles(prettytable::Row::new(titles));
+        table.print(&mut drawn)?;
+        let widest = String::from_utf8_lossy(&drawn)
+            .lines()
+            .map(unicode_width::UnicodeWidthStr::width)
+            .max()
+            .unwrap_or(0);
+        if self.color {
+            // prettytable counts the ESC of a colour code as one column
+            // wide, which would shift the header: draw the table plain,
+            // then embolden the names in the header line.
+            drawn = embolden_header(&drawn);
+        }
+        Ok((drawn, was_cut, widest))
+    }
+
+    /// The footer: `N rows`, or how many of them were drawn.
+    pub(super) fn footer(&self) -> String {
+        super::footer(self.rows.len() as u64, self.total, &self.columns)
+    }
+
+    /// Draws the table and its footer.
     pub(super) fn finish(self, out: &mut impl Write) -> io::Result<()> {
-        if !self.columns.is_empty() {
-            let mut table = prettytable::Table::init(self.rows);
-            table.set_format(box_format());
-            let titles = self
-                .columns
-                .iter()
-                .map(|column| prettytable::Cell::new_align(&title(&column.name), align(column)))
-                .collect();
-            table.set_titles(prettytable::Row::new(titles));
-            if self.color {
-                // prettytable counts the ESC of a colour code as one column
-                // wide, which would shift the header: draw the table plain,
-                // then embolden the names in the header line.
-                let mut drawn = Vec::new();
-                table.print(&mut drawn)?;
-                out.write_all(&embolden_header(&drawn))?;
-            } else {
-                table.print(out)?;
-            }
-        }
-        if self.total > TABLE_MAX_ROWS as u64 {
-            writeln!(
-                out,
-                "{TABLE_MAX_ROWS} of {} rows shown; use limit/offset or --format csv",
-                self.total
-            )
-        } else {
-            writeln!(out, "{}", rows_footer(self.total))
-        }
+        let (drawn, _, _) = self.draw(None)?;
+        out.write_all(&drawn)?;
+        writeln!(out, "{}", self.footer())
     }
 }
 
@@ -124,7 +158,9 @@ pub(super) const RESET: &str = "\x1b[0m";
 fn align(column: &Column) -> Alignment {
     match column.ty {
         ColumnType::Integer | ColumnType::Money => Alignment::RIGHT,
-        ColumnType::Text | ColumnType::Date | ColumnType::DateTime => Alignment::LEFT,
+        ColumnType::Text | ColumnType::Date | ColumnType::DateTime | ColumnType::Changes(_) => {
+            Alignment::LEFT
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::output::screen::Screen;
 use crate::value::{Cell, Column, ColumnType};
 
 fn columns() -> Vec<Column> {
@@ -37,7 +38,8 @@ fn rows() -> Vec<Vec<Cell>> {
             text("Aliénor Dupont"),
             money("1234.5"),
             Cell::Integer(75),
-            Cell::DateTime(day.and_hms_opt(13, 0, 0).unwrap()),
+            // 13:00 and 09:05:30 in Paris.
+            Cell::DateTime(day.and_hms_opt(11, 0, 0).unwrap().and_utc()),
             Cell::Date(day),
             Cell::Null,
         ],
@@ -55,7 +57,7 @@ fn rows() -> Vec<Vec<Cell>> {
             text(""),
             money("999.99"),
             Cell::Integer(3),
-            Cell::DateTime(day.and_hms_opt(9, 5, 30).unwrap()),
+            Cell::DateTime(day.and_hms_opt(7, 5, 30).unwrap().and_utc()),
             Cell::Null,
             text(""),
         ],
@@ -104,7 +106,7 @@ fn table() {
 │        │                │            │           │                  │            │ leaves          │
 │ ct1002 │                │   999.99 € │         3 │ 2023-06-04 09:05 │            │                 │
 └────────┴────────────────┴────────────┴───────────┴──────────────────┴────────────┴─────────────────┘
-3 rows
+3 rows; times in Europe/Paris
 "
     );
 }
@@ -236,7 +238,7 @@ start     | 2023-06-04 09:05
 signed    |
 notes     |
 
-3 rows
+3 rows; times in Europe/Paris
 "
     );
 }
@@ -261,10 +263,10 @@ fn csv() {
         render(Format::Csv, false, &columns(), &rows()),
         "\
 id,name,total,attendees,start,signed,notes
-kc555,Aliénor Dupont,1234.50,75,2023-06-04T13:00:00,2023-06-04,
+kc555,Aliénor Dupont,1234.50,75,2023-06-04T13:00:00+02:00,2023-06-04,
 ct1001,\u{200F}Kévin,0.00,,,,\"says \"\"hi\"\", then
 leaves\"
-ct1002,\"\",999.99,3,2023-06-04T09:05:30,,\"\"
+ct1002,\"\",999.99,3,2023-06-04T09:05:30+02:00,,\"\"
 "
     );
 }
@@ -362,9 +364,9 @@ fn json_lines() {
     assert_eq!(
         out,
         "\
-{\"id\":\"kc555\",\"name\":\"Aliénor Dupont\",\"total\":\"1234.50\",\"attendees\":75,\"start\":\"2023-06-04T13:00:00\",\"signed\":\"2023-06-04\",\"notes\":null}
+{\"id\":\"kc555\",\"name\":\"Aliénor Dupont\",\"total\":\"1234.50\",\"attendees\":75,\"start\":\"2023-06-04T13:00:00+02:00\",\"signed\":\"2023-06-04\",\"notes\":null}
 {\"id\":\"ct1001\",\"name\":\"\u{200F}Kévin\",\"total\":\"0.00\",\"attendees\":null,\"start\":null,\"signed\":null,\"notes\":\"says \\\"hi\\\", then\\nleaves\"}
-{\"id\":\"ct1002\",\"name\":\"\",\"total\":\"999.99\",\"attendees\":3,\"start\":\"2023-06-04T09:05:30\",\"signed\":null,\"notes\":\"\"}
+{\"id\":\"ct1002\",\"name\":\"\",\"total\":\"999.99\",\"attendees\":3,\"start\":\"2023-06-04T09:05:30+02:00\",\"signed\":null,\"notes\":\"\"}
 "
     );
     for line in out.lines() {
@@ -538,9 +540,265 @@ fn csv_and_json_stream_as_rows_come() {
         let (footer, lines) = match format {
             Format::Csv => (0, N + 1),
             Format::Json => (0, N),
-            _ => ("\n200000 rows\n".len() as u64, N * 9 + 1),
+            _ => (
+                "\n200000 rows; times in Europe/Paris\n".len() as u64,
+                N * 9 + 1,
+            ),
         };
         assert_eq!(counter.bytes, before + buffered + footer, "{format}");
         assert_eq!(counter.lines, lines, "{format}");
     }
+}
+
+/// Renders results one after the other on a terminal of `columns` and
+/// `rows` with no pager, as the interactive shell does.
+fn on_screen(
+    columns: usize,
+    rows: usize,
+    chosen: bool,
+    results: &[(&[Column], &[Vec<Cell>])],
+) -> String {
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Table, false)
+        .on_screen(Screen::fixed(columns, rows, None), chosen);
+    for (columns, cells) in results {
+        p.begin(columns).unwrap();
+        for row in *cells {
+            p.row(row).unwrap();
+        }
+        p.finish().unwrap();
+    }
+    drop(p);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn on_a_terminal_long_cells_are_cut_and_said_once() {
+    let columns = [
+        Column::new("id", ColumnType::Text),
+        Column::new("notes", ColumnType::Text),
+    ];
+    let long = "Penser au catering, puis à la musique, puis au parking des invités.";
+    let rows = [
+        vec![text("geg2021"), text(long)],
+        vec![text("hob2023"), text("Upstairs.\nBring the keys.")],
+        vec![text("ay322"), Cell::Null],
+    ];
+    let once = on_screen(80, 100, false, &[(&columns, &rows)]);
+    assert_eq!(
+        once,
+        "\
+┌─────────┬─────────────────────────────────────────┐
+│ id      │ notes                                   │
+├─────────┼─────────────────────────────────────────┤
+│ geg2021 │ Penser au catering, puis à la musique,… │
+│ hob2023 │ Upstairs.…                              │
+│ ay322   │                                         │
+└─────────┴─────────────────────────────────────────┘
+3 rows
+(… marks a cut value: `show ENTITY ID` or `format vertical` shows it whole)
+"
+    );
+    // Said once: the second result has its footer only.
+    let twice = on_screen(80, 100, false, &[(&columns, &rows), (&columns, &rows)]);
+    assert_eq!(twice.matches("marks a cut value").count(), 1, "{twice}");
+    assert!(twice.ends_with("└─────────┴─────────────────────────────────────────┘\n3 rows\n"));
+    // Nothing to cut: nothing said.
+    let short = [vec![text("ay322"), text("Penser au catering.")]];
+    assert!(!on_screen(80, 100, false, &[(&columns, &short)]).contains('…'));
+    // Not a terminal: the whole value, as always.
+    let piped = render(Format::Table, false, &columns, &rows);
+    assert!(
+        piped.contains(long) && piped.contains("│         │ Bring the keys. "),
+        "{piped}"
+    );
+}
+
+#[test]
+fn on_a_terminal_a_table_wider_than_it_is_shown_as_records() {
+    let columns = columns();
+    let rows = rows();
+    // The table is 103 columns wide.
+    let wide = render(Format::Table, false, &columns, &rows);
+    assert_eq!(wide.lines().map(|l| l.chars().count()).max(), Some(103));
+
+    let fits = on_screen(103, 100, false, &[(&columns, &rows)]);
+    assert!(fits.starts_with("┌────────┬"), "{fits}");
+
+    let narrow = on_screen(80, 100, false, &[(&columns, &rows), (&columns, &rows)]);
+    let vertical = render(Format::Vertical, false, &columns, &rows);
+    let note = "(too wide for the terminal: shown as records; `format table` keeps tables)\n";
+    // Said once, before the first records; the records keep every value
+    // whole, as `--format vertical` prints them.
+    assert_eq!(narrow, format!("{note}{vertical}{vertical}"));
+    assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+
+    // `format table` named: a table it stays, its cells cut all the same.
+    let chosen = on_screen(80, 100, true, &[(&columns, &rows)]);
+    assert!(chosen.starts_with("┌────────┬"), "{chosen}");
+    assert!(chosen.contains("│ says \"hi\", then… │"), "{chosen}");
+
+    // Past the rows a table keeps, the records say how many there were.
+    let many: Vec<Vec<Cell>> = (0..1001).map(|_| rows[0].clone()).collect();
+    let capped = on_screen(80, 100_000, false, &[(&columns, &many)]);
+    assert!(capped.contains("-[ RECORD 1000 ]-") && !capped.contains("RECORD 1001"));
+    assert!(
+        capped.ends_with(
+            "\n1000 of 1001 rows shown; use limit/offset or --format csv; times in Europe/Paris\n"
+        ),
+        "{}",
+        &capped[capped.len() - 200..]
+    );
+}
+
+#[test]
+fn on_a_terminal_a_result_taller_than_it_goes_through_the_pager() {
+    let dir = tempfile::tempdir().unwrap();
+    let paged = dir.path().join("paged");
+    let pager = format!("cat >> '{}'", paged.display());
+    let columns = [Column::new("n", ColumnType::Integer)];
+    let few: Vec<Vec<Cell>> = (1..=3).map(|n| vec![Cell::Integer(n)]).collect();
+    let many: Vec<Vec<Cell>> = (1..=30).map(|n| vec![Cell::Integer(n)]).collect();
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Table, false)
+        .on_screen(Screen::fixed(80, 24, Some(pager)), false);
+    for rows in [&few, &many, &few] {
+        p.begin(&columns).unwrap();
+        for row in rows {
+            p.row(row).unwrap();
+        }
+        p.finish().unwrap();
+    }
+    // A message is never paged.
+    p.message("done").unwrap();
+    drop(p);
+    let small = render(Format::Table, false, &columns, &few);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("{small}{small}done\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&paged).unwrap(),
+        render(Format::Table, false, &columns, &many)
+    );
+}
+
+#[test]
+fn show_on_a_terminal_is_one_page_and_keeps_values_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let paged = dir.path().join("paged");
+    let pager = format!("cat >> '{}'", paged.display());
+    let long = "n".repeat(300);
+    let record_columns = [
+        Column::new("id", ColumnType::Text),
+        Column::new("notes", ColumnType::Text),
+    ];
+    let related_columns = [Column::new("n", ColumnType::Integer)];
+    let related = [Related {
+        title: "events",
+        columns: &related_columns,
+        rows: (1..=30).map(|n| vec![Cell::Integer(n)]).collect(),
+    }];
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Table, false)
+        .on_screen(Screen::fixed(80, 24, Some(pager)), false);
+    p.show(&record_columns, &[text("ev1"), text(&long)], &related)
+        .unwrap();
+    drop(p);
+    assert!(out.is_empty());
+    let shown = std::fs::read_to_string(&paged).unwrap();
+    assert!(
+        shown.starts_with(&format!(
+            "-[ RECORD 1 ]-\nid    | ev1\nnotes | {long}\n\n1 row\n\nevents:\n┌────┐"
+        )),
+        "{shown}"
+    );
+    assert!(shown.ends_with("│ 30 │\n└────┘\n30 rows\n"), "{shown}");
+}
+
+#[test]
+fn settle_ends_what_a_failed_statement_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let paged = dir.path().join("paged");
+    let columns = [Column::new("n", ColumnType::Integer)];
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Vertical, false).on_screen(
+        Screen::fixed(80, 24, Some(format!("cat > '{}'", paged.display()))),
+        false,
+    );
+    p.begin(&columns).unwrap();
+    for n in 0..3 {
+        p.row(&[Cell::Integer(n)]).unwrap();
+    }
+    // The rows stopped coming (an error): what came is printed.
+    p.settle().unwrap();
+    drop(p);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "-[ RECORD 1 ]-\nn | 0\n\n-[ RECORD 2 ]-\nn | 1\n\n-[ RECORD 3 ]-\nn | 2\n"
+    );
+    assert!(!paged.exists());
+}
+
+#[test]
+fn changes_show_each_value_as_its_type_does() {
+    use crate::value::Change;
+    let at = NaiveDate::from_ymd_opt(2026, 12, 4)
+        .unwrap()
+        .and_hms_micro_opt(5, 38, 24, 293_858)
+        .unwrap()
+        .and_utc();
+    let changes = Cell::Changes(vec![
+        Change {
+            field: "remain".into(),
+            old: money("1500"),
+            new: money("900"),
+        },
+        Change {
+            field: "signed".into(),
+            old: Cell::Null,
+            new: Cell::DateTime(at),
+        },
+        Change {
+            field: "notes".into(),
+            old: text("=1+1\x1b[2J"),
+            new: Cell::Null,
+        },
+    ]);
+    let columns = [Column::new("changes", ColumnType::Changes("contract"))];
+    let rows = [vec![changes]];
+    assert_eq!(
+        render(Format::Vertical, false, &columns, &rows),
+        "-[ RECORD 1 ]-\nchanges | remain: 1 500.00 € → 900.00 €; signed: none → 2026-12-04 06:38; \
+         notes: =1+1\\u{1b}[2J → none\n\n1 row\n"
+    );
+    assert_eq!(
+        render(Format::Csv, false, &columns, &rows),
+        "changes\nremain: 1500.00 → 900.00; signed: none → 2026-12-04T06:38:24.293858+01:00; \
+         notes: =1+1\\u{1b}[2J → none\n"
+    );
+    assert_eq!(
+        render(Format::Json, false, &columns, &rows),
+        "{\"changes\":\"remain: 1500.00 → 900.00; signed: none → 2026-12-04T06:38:24.293858+01:00; \
+         notes: =1+1\\u001b[2J → none\"}\n"
+    );
+}
+
+#[test]
+fn a_table_asked_for_by_name_and_wider_than_the_terminal_is_paged_however_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let paged = dir.path().join("paged");
+    let pager = format!("cat >> '{}'", paged.display());
+    let mut out = Vec::new();
+    let mut p = Printer::new(&mut out, Format::Table, false)
+        .on_screen(Screen::fixed(80, 24, Some(pager)), true);
+    p.begin(&columns()).unwrap();
+    p.row(&rows()[0]).unwrap();
+    p.finish().unwrap();
+    drop(p);
+    // Not on the terminal, which would wrap its 103-column lines.
+    assert!(out.is_empty());
+    let shown = std::fs::read_to_string(&paged).unwrap();
+    assert!(shown.starts_with("┌───────┬"), "{shown}");
+    assert!(shown.ends_with("1 row; times in Europe/Paris\n"), "{shown}");
 }

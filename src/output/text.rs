@@ -3,17 +3,18 @@
 
 use std::borrow::Cow;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::value::Cell;
+use super::zone::{time_human, time_machine};
+use crate::value::{Cell, Change};
 
 /// The separator of thousands in money shown to people: a plain space, so
 /// that what is shown can be copied, typed back and searched for.
 pub const THOUSANDS: char = ' ';
 
 /// A cell as a person reads it: money `1 234.50 €`, dates `2023-06-04`,
-/// date-times `2023-06-04 13:00`, NULL as nothing. Control characters in text
+/// date-times `2023-06-04 13:00` in the CRM's zone, NULL as nothing. Control characters in text
 /// are shown escaped (`\u{1b}`) so that data can never drive the terminal or
 /// break the table's alignment; newlines are kept (multi-line cells).
 pub fn human(cell: &Cell) -> Cow<'_, str> {
@@ -23,13 +24,15 @@ pub fn human(cell: &Cell) -> Cow<'_, str> {
         Cell::Integer(i) => Cow::Owned(i.to_string()),
         Cell::Money(d) => Cow::Owned(money_human(*d)),
         Cell::Date(d) => Cow::Owned(date(*d)),
-        Cell::DateTime(t) => Cow::Owned(t.format("%Y-%m-%d %H:%M").to_string()),
+        Cell::DateTime(t) => Cow::Owned(time_human(*t)),
+        Cell::Changes(changes) => Cow::Owned(describe(changes, |c| human(c).into_owned())),
     }
 }
 
 /// A cell as a program reads it, or None for NULL: money `1234.50`, dates
-/// `2023-06-04`, date-times `2023-06-04T13:00:00` (with the fraction of a
-/// second only when there is one), text as it is.
+/// `2023-06-04`, date-times RFC 3339 in the CRM's zone with its offset,
+/// `2023-06-04T13:00:00+02:00` (with the fraction of a second only when
+/// there is one), text as it is.
 pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
     Some(match cell {
         Cell::Null => return None,
@@ -37,8 +40,25 @@ pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
         Cell::Integer(i) => Cow::Owned(i.to_string()),
         Cell::Money(d) => Cow::Owned(money_plain(*d)),
         Cell::Date(d) => Cow::Owned(date(*d)),
-        Cell::DateTime(t) => Cow::Owned(datetime_iso(*t)),
+        Cell::DateTime(t) => Cow::Owned(time_machine(*t)),
+        Cell::Changes(changes) => Cow::Owned(describe(changes, |c| {
+            machine(c).map_or_else(String::new, Cow::into_owned)
+        })),
     })
+}
+
+/// `remain: 999.99 € → 900.00 €; status: unsigned → signed`, each value as
+/// `show` renders it, `none` for no value.
+fn describe(changes: &[Change], show: impl Fn(&Cell) -> String) -> String {
+    let value = |c: &Cell| match c {
+        Cell::Null => "none".to_owned(),
+        other => show(other),
+    };
+    changes
+        .iter()
+        .map(|c| format!("{}: {} → {}", c.field, value(&c.old), value(&c.new)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `1234.5` → `1234.50`; always two places, no thousands separator.
@@ -78,8 +98,37 @@ fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn datetime_iso(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+/// `shown` (a cell as [`human`] gives it) on one line of at most `width`
+/// columns: a longer line, or the first of several, ends with `…`. What a
+/// table on a terminal draws; the whole value is in `show`, vertical, csv
+/// and json. Columns are counted as prettytable counts them.
+pub fn cut(shown: &str, width: usize) -> Cow<'_, str> {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let (first, more) = match shown.split_once('\n') {
+        Some((first, _)) => (first, true),
+        None => (shown, false),
+    };
+    if !more && first.width() <= width {
+        return Cow::Borrowed(shown);
+    }
+    // Room for the `…`, which is one column wide.
+    let room = width.saturating_sub(1);
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in first.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        end = at + c.len_utf8();
+    }
+    let kept = if more && first.width() <= room {
+        first
+    } else {
+        &first[..end]
+    };
+    Cow::Owned(format!("{}…", kept.trim_end()))
 }
 
 /// Text with its control characters escaped, except the newline; `\r\n`
@@ -154,16 +203,36 @@ mod tests {
     #[test]
     fn dates_and_times() {
         let d = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
-        let t = d.and_hms_opt(13, 0, 0).unwrap();
+        // 11:00 UTC is 13:00 in Paris in June.
+        let t = d.and_hms_opt(11, 0, 0).unwrap().and_utc();
         assert_eq!(human(&Cell::Date(d)), "2023-06-04");
         assert_eq!(human(&Cell::DateTime(t)), "2023-06-04 13:00");
-        assert_eq!(machine(&Cell::DateTime(t)).unwrap(), "2023-06-04T13:00:00");
-        let t = d.and_hms_micro_opt(13, 0, 5, 120_000).unwrap();
         assert_eq!(
             machine(&Cell::DateTime(t)).unwrap(),
-            "2023-06-04T13:00:05.120"
+            "2023-06-04T13:00:00+02:00"
+        );
+        let t = d.and_hms_micro_opt(11, 0, 5, 120_000).unwrap().and_utc();
+        assert_eq!(
+            machine(&Cell::DateTime(t)).unwrap(),
+            "2023-06-04T13:00:05.120+02:00"
         );
         assert_eq!(machine(&Cell::Null), None);
+    }
+
+    #[test]
+    fn long_or_several_lines_are_cut_to_one_with_an_ellipsis() {
+        assert_eq!(cut("Penser au catering.", 40), "Penser au catering.");
+        assert!(matches!(cut("short", 5), Cow::Borrowed(_)));
+        assert_eq!(cut("abcdef", 5), "abcd…");
+        assert_eq!(cut("abcd ef", 6), "abcd…");
+        assert_eq!(cut("first\nsecond", 40), "first…");
+        assert_eq!(cut("a very long first line\nsecond", 10), "a very lo…");
+        assert_eq!(cut("\nsecond", 10), "…");
+        // Wide characters count twice, as on the screen.
+        assert_eq!(cut("日本語のテキスト", 7), "日本語…");
+        assert_eq!(cut("Aliénor", 7), "Aliénor");
+        let long = "x".repeat(2500);
+        assert_eq!(cut(&long, 40).chars().count(), 40);
     }
 
     #[test]

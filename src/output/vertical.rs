@@ -3,10 +3,11 @@
 use std::io::{self, Write};
 
 use super::table::{BOLD, RESET};
-use super::{rows_footer, text};
+use super::{footer, text};
 use crate::value::{Cell, Column};
 
 pub(super) struct Vertical {
+    columns: Vec<Column>,
     /// The field names, padded to the widest (and bold when asked).
     labels: Vec<String>,
     /// The padding that continues a multi-line value.
@@ -34,6 +35,7 @@ impl Vertical {
             })
             .collect();
         Vertical {
+            columns,
             labels,
             blank: " ".repeat(widest),
             total: 0,
@@ -63,10 +65,17 @@ impl Vertical {
     }
 
     pub(super) fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        let total = self.total;
+        self.finish_of(out, total)
+    }
+
+    /// Ends records that are the first of `total` (a table's rows shown as
+    /// records: at most the rows a table keeps).
+    pub(super) fn finish_of(self, out: &mut impl Write, total: u64) -> io::Result<()> {
         if self.total > 0 {
             out.write_all(b"\n")?;
         }
-        writeln!(out, "{}", rows_footer(self.total))
+        writeln!(out, "{}", footer(self.total, total, &self.columns))
     }
 }
 

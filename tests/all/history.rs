@@ -38,7 +38,17 @@ fn history_shows_a_sign_and_a_pay_with_old_and_new_values_and_who() {
     let sign = lines[2];
     assert!(sign.contains(",ab123456789,Bill Boquet,update,"), "{sign}");
     assert!(sign.contains("status: unsigned → signed"), "{sign}");
-    assert!(sign.contains("signed: none → "), "{sign}");
+    // A program gets the time with its offset (RFC 3339).
+    let signed = sign
+        .split("signed: none → ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{sign}"));
+    let signed = signed.split(';').next().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(signed).is_ok()
+            && (signed.ends_with("+01:00") || signed.ends_with("+02:00")),
+        "{sign}"
+    );
     let pay = lines[3];
     assert!(pay.contains(",ab123456789,Bill Boquet,update,"), "{pay}");
     assert!(pay.ends_with("remain: 999.99 → 900.00"), "{pay}");
@@ -60,9 +70,10 @@ fn history_shows_a_sign_and_a_pay_with_old_and_new_values_and_who() {
         .run()
         .status(0)
         .stdout();
+    // A person gets money and times as every table shows them.
     let row = table
         .lines()
-        .find(|l| l.contains("remain: 999.99 → 900.00"))
+        .find(|l| l.contains("remain: 999.99 € → 900.00 €"))
         .unwrap_or_else(|| panic!("{table}"));
     let cells: Vec<&str> = row.split('│').map(str::trim).collect();
     assert_eq!(
@@ -71,10 +82,23 @@ fn history_shows_a_sign_and_a_pay_with_old_and_new_values_and_who() {
             "ab123456789",
             "Bill Boquet",
             "update",
-            "remain: 999.99 → 900.00"
+            "remain: 999.99 € → 900.00 €"
         ]
     );
-    assert!(table.trim_end().ends_with("3 rows"), "{table}");
+    let sign = table
+        .lines()
+        .find(|l| l.contains("signed: none → "))
+        .unwrap_or_else(|| panic!("{table}"));
+    let signed = sign.split("signed: none → ").nth(1).unwrap();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(&signed[..16], "%Y-%m-%d %H:%M").is_ok()
+            && !signed.contains('T'),
+        "{sign}"
+    );
+    assert!(
+        table.trim_end().ends_with("3 rows; times in Europe/Paris"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -42,11 +42,16 @@ struct Pty {
 impl Pty {
     /// Starts the shell with its standard streams on a new 50x200 terminal.
     fn spawn(shell: Shell) -> Pty {
+        Pty::spawn_sized(shell, 50, 200)
+    }
+
+    /// Starts the shell on a new terminal of this many rows and columns.
+    fn spawn_sized(shell: Shell, rows: u16, columns: u16) -> Pty {
         let mut cmd = shell.cmd;
         let (mut master, mut slave) = (-1, -1);
         let size = libc::winsize {
-            ws_row: 50,
-            ws_col: 200,
+            ws_row: rows,
+            ws_col: columns,
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
@@ -521,4 +526,131 @@ fn ctrl_c_at_a_password_question_cancels_the_statement() {
     pty.expect(&prompt);
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);
+}
+
+/// What a terminal shows of `raw`: its lines, without colour and cursor
+/// codes.
+fn screen_lines(raw: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: parameters up to a final letter.
+            if chars.next_if_eq(&'[').is_some() {
+                while chars.next().is_some_and(|c| !c.is_ascii_alphabetic()) {}
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .collect()
+}
+
+const EVENT_IDS: [&str; 7] = [
+    "hob2023", "geg2022", "geg2021", "evav123", "zawx235", "dkap520", "ay322",
+];
+
+#[test]
+fn on_an_80_column_terminal_wide_results_fit_and_show_every_id() {
+    let db = TestDb::demo();
+    login(&db);
+    let mut pty = Pty::spawn_sized(db.shell().env("OC12_PAGER", ""), 200, 80);
+    pty.expect(&prompt(&db));
+    // As a table `list events` is far wider than 80 columns: records.
+    pty.send("list events\r");
+    let shown = pty.expect("7 rows; times in Europe/Paris");
+    pty.expect(&prompt(&db));
+    let lines = screen_lines(&shown);
+    let result = &lines[1..];
+    assert!(
+        result[0].starts_with("(too wide for the terminal: shown as records"),
+        "{lines:#?}"
+    );
+    for line in result {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line:?}",
+            line.chars().count()
+        );
+    }
+    for id in EVENT_IDS {
+        assert!(
+            result.iter().any(|l| l == &format!("id         | {id}")),
+            "{id}: {lines:#?}"
+        );
+    }
+    // Said once: the next wide result is records without the note.
+    pty.send("list clients\r");
+    let shown = pty.expect("6 rows; times in Europe/Paris");
+    assert!(!shown.contains("too wide"), "{shown:?}");
+    assert!(shown.contains("-[ RECORD 6 ]-"), "{shown:?}");
+    pty.expect(&prompt(&db));
+    // Named, a table stays a table, long cells cut to fit.
+    pty.send("format table\r");
+    pty.expect(&prompt(&db));
+    pty.send("list events\r");
+    let shown = pty.expect("7 rows; times in Europe/Paris");
+    assert!(
+        shown.contains("│ geg2021 │ Gourin escape game 2021 │"),
+        "{shown:?}"
+    );
+    pty.expect(&prompt(&db));
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+}
+
+#[test]
+fn a_result_taller_than_the_terminal_goes_through_the_pager_and_never_into_a_pipe() {
+    let db = TestDb::demo();
+    login(&db);
+    // A pager that marks what it was given, and prints it.
+    let pager = "sed s/^/paged:/";
+    let mut pty = Pty::spawn_sized(db.shell().env("OC12_PAGER", pager), 24, 80);
+    pty.expect(&prompt(&db));
+    // Seven records of thirteen lines: taller than 24 rows.
+    pty.send("list events\r");
+    pty.expect("paged:-[ RECORD 1 ]-");
+    pty.expect("paged:7 rows; times in Europe/Paris");
+    pty.expect(&prompt(&db));
+    // What fits is not paged.
+    pty.send("list departments\r");
+    let shown = pty.expect("3 rows");
+    assert!(!shown.contains("paged:"), "{shown:?}");
+    pty.expect(&prompt(&db));
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+
+    // `--no-pager`: on the terminal as it is.
+    let mut pty = Pty::spawn_sized(
+        db.shell().env("OC12_PAGER", pager).args(["--no-pager"]),
+        24,
+        80,
+    );
+    pty.expect(&prompt(&db));
+    pty.send("list events\r");
+    let shown = pty.expect("7 rows; times in Europe/Paris");
+    assert!(!shown.contains("paged:"), "{shown:?}");
+    pty.expect(&prompt(&db));
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+
+    // Into a pipe: the whole table, never paged, nothing cut.
+    let piped = db
+        .shell()
+        .env("OC12_PAGER", pager)
+        .env("COLUMNS", "80")
+        .env("LINES", "24")
+        .args(["-c", "list events"])
+        .run()
+        .status(0)
+        .stdout();
+    assert!(!piped.contains("paged:") && !piped.contains('…'), "{piped}");
+    assert!(piped.starts_with("┌"), "{piped}");
+    assert!(
+        piped.lines().next().unwrap().chars().count() > 80,
+        "{piped}"
+    );
 }

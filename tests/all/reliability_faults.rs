@@ -132,7 +132,7 @@ fn a_restart_between_statements_is_invisible_to_a_piped_session() {
         assert_eq!(count, "3", "round {round}");
         cluster.restart();
         let paid = shell.ask("pay contract kc555 1");
-        assert!(paid.starts_with("paid 1.00 on contract kc555"), "{paid}");
+        assert!(paid.starts_with("paid 1.00 € on contract kc555"), "{paid}");
         assert_eq!(shell.ask("count clients"), "6");
     }
     let (code, errors) = shell.finish();
@@ -257,7 +257,7 @@ fn a_restart_inside_a_single_transaction_script_applies_nothing() {
     assert!(
         shell
             .ask("pay contract kc555 100")
-            .starts_with("paid 100.00")
+            .starts_with("paid 100.00 €")
     );
     cluster.restart();
     let stdin = shell.stdin.as_mut().unwrap();

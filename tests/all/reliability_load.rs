@@ -121,7 +121,7 @@ fn sixteen_shells_paying_at_once_lose_nothing() {
         assert_eq!(stderr, "");
         paid += String::from_utf8_lossy(&out.stdout)
             .lines()
-            .filter(|l| l.starts_with("paid 1.00 on contract load1; "))
+            .filter(|l| l.starts_with("paid 1.00 € on contract load1; "))
             .count();
     }
     assert_eq!(paid, SHELLS * 100);
@@ -164,14 +164,14 @@ fn over_payment_at_once_is_refused_never_half_applied() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let ok = stdout
             .lines()
-            .filter(|l| l.starts_with("paid 1.00 on contract load2; "))
+            .filter(|l| l.starts_with("paid 1.00 € on contract load2; "))
             .count();
         // Every refusal is one clear `invalid` naming what remains.
         let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error[")).collect();
         for e in &errors {
             assert!(
                 e.contains(
-                    "error[invalid]: cannot pay 1.00: only 0.00 remains to pay on contract load2"
+                    "error[invalid]: cannot pay 1.00 €: only 0.00 € remains to pay on contract load2"
                 ),
                 "{e}"
             );

@@ -33,20 +33,20 @@ fn one(admin: &mut postgres::Client, sql: &str) -> String {
 
 const SIGNED_CONTRACTS_CSV: &str = "\
 id,client,commercial,total,remain,status,created,signed
-av123,SRODAP37,aa123456789,155.60,0.00,signed,2020-06-02T00:00:00,2020-06-02T00:00:00
-aw231,FJONIC35,ab123456789,255.60,0.00,signed,2020-06-22T00:00:00,2020-06-22T00:00:00
-ax312,DBLATT85,aa123456789,355.60,0.00,signed,2020-07-12T00:00:00,2020-07-12T00:00:00
-ay312,VDINPR25,ab123456789,455.60,0.00,signed,2020-07-22T00:00:00,2020-07-22T00:00:00
-ff555,mkc111,ab123456789,444.55,20.99,signed,2022-01-16T00:00:00,2022-01-16T00:00:00
-zz123,axs40,ab123456789,72.50,0.00,signed,2021-04-15T00:00:00,2021-04-15T00:00:00
+av123,SRODAP37,aa123456789,155.60,0.00,signed,2020-06-02T00:00:00+02:00,2020-06-02T00:00:00+02:00
+aw231,FJONIC35,ab123456789,255.60,0.00,signed,2020-06-22T00:00:00+02:00,2020-06-22T00:00:00+02:00
+ax312,DBLATT85,aa123456789,355.60,0.00,signed,2020-07-12T00:00:00+02:00,2020-07-12T00:00:00+02:00
+ay312,VDINPR25,ab123456789,455.60,0.00,signed,2020-07-22T00:00:00+02:00,2020-07-22T00:00:00+02:00
+ff555,mkc111,ab123456789,444.55,20.99,signed,2022-01-16T00:00:00+01:00,2022-01-16T00:00:00+01:00
+zz123,axs40,ab123456789,72.50,0.00,signed,2021-04-15T00:00:00+02:00,2021-04-15T00:00:00+02:00
 ";
 
-const SIGNED_CONTRACTS_JSON: &str = r#"{"id":"av123","client":"SRODAP37","commercial":"aa123456789","total":"155.60","remain":"0.00","status":"signed","created":"2020-06-02T00:00:00","signed":"2020-06-02T00:00:00"}
-{"id":"aw231","client":"FJONIC35","commercial":"ab123456789","total":"255.60","remain":"0.00","status":"signed","created":"2020-06-22T00:00:00","signed":"2020-06-22T00:00:00"}
-{"id":"ax312","client":"DBLATT85","commercial":"aa123456789","total":"355.60","remain":"0.00","status":"signed","created":"2020-07-12T00:00:00","signed":"2020-07-12T00:00:00"}
-{"id":"ay312","client":"VDINPR25","commercial":"ab123456789","total":"455.60","remain":"0.00","status":"signed","created":"2020-07-22T00:00:00","signed":"2020-07-22T00:00:00"}
-{"id":"ff555","client":"mkc111","commercial":"ab123456789","total":"444.55","remain":"20.99","status":"signed","created":"2022-01-16T00:00:00","signed":"2022-01-16T00:00:00"}
-{"id":"zz123","client":"axs40","commercial":"ab123456789","total":"72.50","remain":"0.00","status":"signed","created":"2021-04-15T00:00:00","signed":"2021-04-15T00:00:00"}
+const SIGNED_CONTRACTS_JSON: &str = r#"{"id":"av123","client":"SRODAP37","commercial":"aa123456789","total":"155.60","remain":"0.00","status":"signed","created":"2020-06-02T00:00:00+02:00","signed":"2020-06-02T00:00:00+02:00"}
+{"id":"aw231","client":"FJONIC35","commercial":"ab123456789","total":"255.60","remain":"0.00","status":"signed","created":"2020-06-22T00:00:00+02:00","signed":"2020-06-22T00:00:00+02:00"}
+{"id":"ax312","client":"DBLATT85","commercial":"aa123456789","total":"355.60","remain":"0.00","status":"signed","created":"2020-07-12T00:00:00+02:00","signed":"2020-07-12T00:00:00+02:00"}
+{"id":"ay312","client":"VDINPR25","commercial":"ab123456789","total":"455.60","remain":"0.00","status":"signed","created":"2020-07-22T00:00:00+02:00","signed":"2020-07-22T00:00:00+02:00"}
+{"id":"ff555","client":"mkc111","commercial":"ab123456789","total":"444.55","remain":"20.99","status":"signed","created":"2022-01-16T00:00:00+01:00","signed":"2022-01-16T00:00:00+01:00"}
+{"id":"zz123","client":"axs40","commercial":"ab123456789","total":"72.50","remain":"0.00","status":"signed","created":"2021-04-15T00:00:00+02:00","signed":"2021-04-15T00:00:00+02:00"}
 "#;
 
 #[test]
@@ -69,8 +69,8 @@ fn exact_csv_and_json_of_the_demo_data() {
     assert_eq!(
         out.status(0).stdout(),
         "id,title,contract,client,commercial,support,start,end,location,attendees,notes,created\n\
-         geg2021,Gourin escape game 2021,zz123,axs40,ab123456789,,2021-07-25T16:00:00,\
-         2021-07-25T22:00:00,ggg56110,35,,2021-06-01T10:30:00\n"
+         geg2021,Gourin escape game 2021,zz123,axs40,ab123456789,,2021-07-25T16:00:00+02:00,\
+         2021-07-25T22:00:00+02:00,ggg56110,35,,2021-06-01T10:30:00+02:00\n"
     );
     let out = db
         .shell()
@@ -78,7 +78,7 @@ fn exact_csv_and_json_of_the_demo_data() {
         .run();
     assert_eq!(
         out.status(0).stdout(),
-        r#"{"id":"geg2021","title":"Gourin escape game 2021","contract":"zz123","client":"axs40","commercial":"ab123456789","support":null,"start":"2021-07-25T16:00:00","end":"2021-07-25T22:00:00","location":"ggg56110","attendees":35,"notes":null,"created":"2021-06-01T10:30:00"}
+        r#"{"id":"geg2021","title":"Gourin escape game 2021","contract":"zz123","client":"axs40","commercial":"ab123456789","support":null,"start":"2021-07-25T16:00:00+02:00","end":"2021-07-25T22:00:00+02:00","location":"ggg56110","attendees":35,"notes":null,"created":"2021-06-01T10:30:00+02:00"}
 "#
     );
     // A quoted CSV field and a seed alias.
@@ -122,7 +122,7 @@ fn list_in_all_four_formats() {
 │ kc555   │ mkc111   │ ab123456789 │ 999.99 € │ 999.99 € │ unsigned │ 2023-06-03 00:00 │        │
 │ xx55555 │ VDINPR25 │ ab123456789 │ 500.00 € │ 500.00 € │ unsigned │ 2022-06-15 00:00 │        │
 └─────────┴──────────┴─────────────┴──────────┴──────────┴──────────┴──────────────────┴────────┘
-2 rows
+2 rows; times in Europe/Paris
 "
     );
     assert_eq!(
@@ -148,21 +148,21 @@ status     | unsigned
 created    | 2022-06-15 00:00
 signed     |
 
-2 rows
+2 rows; times in Europe/Paris
 "
     );
     assert_eq!(
         run("csv"),
         "\
 id,client,commercial,total,remain,status,created,signed
-kc555,mkc111,ab123456789,999.99,999.99,unsigned,2023-06-03T00:00:00,
-xx55555,VDINPR25,ab123456789,500.00,500.00,unsigned,2022-06-15T00:00:00,
+kc555,mkc111,ab123456789,999.99,999.99,unsigned,2023-06-03T00:00:00+02:00,
+xx55555,VDINPR25,ab123456789,500.00,500.00,unsigned,2022-06-15T00:00:00+02:00,
 "
     );
     assert_eq!(
         run("json"),
-        r#"{"id":"kc555","client":"mkc111","commercial":"ab123456789","total":"999.99","remain":"999.99","status":"unsigned","created":"2023-06-03T00:00:00","signed":null}
-{"id":"xx55555","client":"VDINPR25","commercial":"ab123456789","total":"500.00","remain":"500.00","status":"unsigned","created":"2022-06-15T00:00:00","signed":null}
+        r#"{"id":"kc555","client":"mkc111","commercial":"ab123456789","total":"999.99","remain":"999.99","status":"unsigned","created":"2023-06-03T00:00:00+02:00","signed":null}
+{"id":"xx55555","client":"VDINPR25","commercial":"ab123456789","total":"500.00","remain":"500.00","status":"unsigned","created":"2022-06-15T00:00:00+02:00","signed":null}
 "#
     );
 }
@@ -245,7 +245,7 @@ commercial | Bill Boquet
     assert!(
         csv.starts_with(
             "id,client,commercial,total,remain,status,created,signed\n\
-             kc555,mkc111,ab123456789,999.99,999.99,unsigned,2023-06-03T00:00:00,\n\n"
+             kc555,mkc111,ab123456789,999.99,999.99,unsigned,2023-06-03T00:00:00+02:00,\n\n"
         ),
         "{csv}"
     );
@@ -303,7 +303,7 @@ fn writes_in_all_four_formats() {
     };
     assert_eq!(
         run("table", "pay contract ff555 0.99"),
-        "paid 0.99 on contract ff555; 20.00 remains\n"
+        "paid 0.99 € on contract ff555; 20.00 € remains\n"
     );
     assert_eq!(
         run("vertical", "sign contract kc555"),
@@ -316,7 +316,7 @@ fn writes_in_all_four_formats() {
     // json: the changed record.
     assert_eq!(
         run("json", "set contract xx55555 remain = 250"),
-        r#"{"id":"xx55555","client":"VDINPR25","commercial":"ab123456789","total":"500.00","remain":"250.00","status":"unsigned","created":"2022-06-15T00:00:00","signed":null}
+        r#"{"id":"xx55555","client":"VDINPR25","commercial":"ab123456789","total":"500.00","remain":"250.00","status":"unsigned","created":"2022-06-15T00:00:00+02:00","signed":null}
 "#
     );
     let added = run(
@@ -493,7 +493,7 @@ fn a_script_stops_at_its_first_error_unless_told_to_go_on() {
     assert_eq!(out.stdout(), "changed event geg2021 (attendees)\n");
     assert!(
         out.stderr().starts_with(
-            "round.oc12:2:20: error[invalid]: cannot pay 100.00: only 20.99 remains to pay on contract ff555"
+            "round.oc12:2:20: error[invalid]: cannot pay 100.00 €: only 20.99 € remains to pay on contract ff555"
         ),
         "{}",
         out.stderr()
@@ -716,8 +716,8 @@ fn format_statement_switches_the_output_inside_a_script() {
         out.stdout(),
         "6\n\
          id,client,commercial,total,remain,status,created,signed\n\
-         kc555,mkc111,ab123456789,999.99,999.99,unsigned,2023-06-03T00:00:00,\n\
-         xx55555,VDINPR25,ab123456789,500.00,500.00,unsigned,2022-06-15T00:00:00,\n\
+         kc555,mkc111,ab123456789,999.99,999.99,unsigned,2023-06-03T00:00:00+02:00,\n\
+         xx55555,VDINPR25,ab123456789,500.00,500.00,unsigned,2022-06-15T00:00:00+02:00,\n\
          {\"count\":7}\n\
          8\n"
     );
@@ -774,7 +774,7 @@ fn a_table_draws_at_most_1000_rows_csv_all_of_them() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines.last(),
-        Some(&"1000 of 1105 rows shown; use limit/offset or --format csv")
+        Some(&"1000 of 1105 rows shown; use limit/offset or --format csv; times in Europe/Paris")
     );
     // Header, 1000 rows, and nothing else between the box lines.
     assert_eq!(lines.iter().filter(|l| l.starts_with('│')).count(), 1001);
@@ -805,7 +805,7 @@ fn a_table_draws_at_most_1000_rows_csv_all_of_them() {
         .status(0)
         .stdout();
     assert!(
-        out.ends_with("\n1000 rows\n"),
+        out.ends_with("\n1000 rows; times in Europe/Paris\n"),
         "{}",
         &out[out.len() - 200..]
     );
@@ -936,4 +936,22 @@ fn dash_c_and_dash_f_run_in_the_order_given() {
         run.stderr()
     );
     assert_eq!(run.stdout(), "");
+}
+
+#[test]
+fn whoami_says_when_the_session_ends_in_europe_paris() {
+    let db = logged_in();
+    let out = db.shell().args(["whoami"]).run().status(0).stdout();
+    let until = out
+        .trim_end()
+        .strip_prefix("ac123456789 Daisy Duck (gestion), session until ")
+        .and_then(|t| t.strip_suffix(" (Europe/Paris)"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let until = chrono::NaiveDateTime::parse_from_str(until, "%Y-%m-%d %H:%M").unwrap();
+    // Eight hours from the login, on Paris clocks whatever the machine's.
+    let expected = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .with_timezone(&oc12::output::ZONE)
+        .naive_local();
+    let off = (expected - until).num_minutes().abs();
+    assert!(off <= 2, "{until} is {off} minutes from {expected}");
 }

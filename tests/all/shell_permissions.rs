@@ -161,13 +161,13 @@ fn commercial_manages_own_clients_and_their_contracts() {
     bill.ok("set contract xx55555 status=canceled");
     assert_eq!(record(&db, "contract", "status", "xx55555"), "canceled");
     let out = bill.ok("pay contract ff555 5.99");
-    assert!(out.contains("15.00 remains"), "{out}");
+    assert!(out.contains("15.00 € remains"), "{out}");
     assert_eq!(record(&db, "contract", "remain", "ff555"), "15.00");
     bill.fails(
         "pay contract ff555 15.01",
         "invalid",
         1,
-        "only 15.00 remains",
+        "only 15.00 € remains",
     );
     assert_eq!(record(&db, "contract", "remain", "ff555"), "15.00");
     bill.refused(
@@ -438,7 +438,7 @@ fn gestion_manages_everything_but_adds_no_client_or_event() {
         "pay contract ct9 100.01",
         "invalid",
         1,
-        "only 100.00 remains",
+        "only 100.00 € remains",
     );
     assert_eq!(record(&db, "contract", "remain", "ct9"), "100.00");
     daisy.ok("set contract av123 total=300");
