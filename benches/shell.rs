@@ -18,9 +18,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,6 +27,11 @@ use oc12::analyzer::{Checked, analyze};
 use oc12::local::{CreateOptions, LocalCluster, SUPERUSER};
 use oc12::planner::{self, Plan};
 use oc12::value::Param;
+
+/// The tests' pseudo-terminal driver, the same file.
+#[path = "../tests/all/support/pty.rs"]
+mod pty;
+use pty::Pty;
 
 const SUPPORT: &str = "af123456789";
 const GESTION: &str = "ac123456789";
@@ -491,7 +494,8 @@ impl Bench {
         for run in 0..=self.runs {
             let started = Instant::now();
             let mut pty = Pty::spawn(self.shell(&self.support_token));
-            let at = pty.expect(b"@crm> ", Duration::from_secs(10));
+            pty.expect_within("@crm> ", Duration::from_secs(10));
+            let at = Instant::now();
             if run > 0 {
                 startup.push(ms(at - started));
             }
@@ -499,12 +503,13 @@ impl Bench {
             for k in 0..5 {
                 prefix += 1;
                 let typed = format!("show event gev{prefix:06}");
-                pty.send(typed.as_bytes());
+                pty.send(&typed);
                 pty.settle(Duration::from_millis(100));
                 let sent = Instant::now();
-                pty.send(b"\t");
+                pty.send("\t");
                 let first = format!("gev{prefix:06}0");
-                let at = pty.expect(first.as_bytes(), Duration::from_secs(5));
+                pty.expect_within(&first, Duration::from_secs(5));
+                let at = Instant::now();
                 if run > 0 {
                     if k == 0 {
                         first_tab.push(ms(at - sent));
@@ -513,21 +518,22 @@ impl Bench {
                     }
                 }
                 // Ctrl-U: an empty line again.
-                pty.send(b"\x15");
+                pty.send("\x15");
                 pty.settle(Duration::from_millis(50));
             }
-            pty.send(b"\x04");
+            pty.send("\x04");
             pty.finish();
 
             let started = Instant::now();
             let mut cmd = self.psql();
             cmd.env("TERM", "xterm");
             let mut pty = Pty::spawn(cmd);
-            let at = pty.expect(b"crm=# ", Duration::from_secs(10));
+            pty.expect_within("crm=# ", Duration::from_secs(10));
+            let at = Instant::now();
             if run > 0 {
                 psql_startup.push(ms(at - started));
             }
-            pty.send(b"\\q\n");
+            pty.send("\\q\n");
             pty.finish();
         }
         let first_tab = median(first_tab);
@@ -729,151 +735,4 @@ fn inline(plan: &Plan) -> String {
         sql = sql.replace(&format!("${}", i + 1), &literal);
     }
     sql
-}
-
-/// A child on a pseudo-terminal: what it prints is read back, and cursor
-/// position queries (`ESC [ 6 n`) are answered as a terminal would.
-struct Pty {
-    master: fs::File,
-    child: std::process::Child,
-    seen: Vec<u8>,
-    /// Where the next `expect` starts looking.
-    mark: usize,
-    answered: usize,
-}
-
-impl Pty {
-    fn spawn(mut cmd: Command) -> Pty {
-        let mut master = 0;
-        let mut slave = 0;
-        let size = libc::winsize {
-            ws_row: 50,
-            ws_col: 200,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: out-pointers to locals; no name buffer, default termios.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                &size,
-            )
-        };
-        assert_eq!(rc, 0, "openpty");
-        // SAFETY: openpty returned these descriptors; we own them.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-            .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave))
-            .env("TERM", "xterm");
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("spawn under a pty");
-        // The parent's copies of the slave end close with `cmd`.
-        drop(cmd);
-        Pty {
-            master: fs::File::from(master),
-            child,
-            seen: Vec::new(),
-            mark: 0,
-            answered: 0,
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).unwrap();
-    }
-
-    /// Reads until `needle` appears after the previous match; returns when.
-    fn expect(&mut self, needle: &[u8], timeout: Duration) -> Instant {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(i) = find(&self.seen[self.mark..], needle) {
-                self.mark += i + needle.len();
-                return Instant::now();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for {:?}; saw {:?}",
-                String::from_utf8_lossy(needle),
-                String::from_utf8_lossy(&self.seen[self.mark..])
-            );
-            assert!(
-                self.read_some(left),
-                "the program ended; it printed {:?}",
-                String::from_utf8_lossy(&self.seen)
-            );
-        }
-    }
-
-    /// Reads whatever comes for `d`; later matches start after it.
-    fn settle(&mut self, d: Duration) {
-        let until = Instant::now() + d;
-        while let Some(left) = until.checked_duration_since(Instant::now()) {
-            self.read_some(left);
-        }
-        self.mark = self.seen.len();
-    }
-
-    /// Waits up to `timeout` for output and reads it; false at the end.
-    fn read_some(&mut self, timeout: Duration) -> bool {
-        let mut fds = libc::pollfd {
-            fd: self.master.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let n = unsafe { libc::poll(&mut fds, 1, timeout.as_millis().max(1) as i32) };
-        if n <= 0 {
-            return true;
-        }
-        let mut buf = [0u8; 65536];
-        let got = self.master.read(&mut buf).unwrap_or(0);
-        if got == 0 {
-            return false;
-        }
-        self.seen.extend_from_slice(&buf[..got]);
-        while let Some(i) = find(&self.seen[self.answered..], b"\x1b[6n") {
-            self.answered += i + 4;
-            self.send(b"\x1b[1;1R");
-        }
-        true
-    }
-
-    fn finish(mut self) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            let mut fds = libc::pollfd {
-                fd: self.master.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            if unsafe { libc::poll(&mut fds, 1, 50) } > 0 {
-                let mut buf = [0u8; 4096];
-                let _ = self.master.read(&mut buf);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }

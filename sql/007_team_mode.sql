@@ -17,6 +17,7 @@ CREATE TABLE crm.settings (
 );
 INSERT INTO crm.settings (name, value) VALUES
     ('statement_timeout', '30s'),
+    ('export_statement_timeout', '10min'),
     ('idle_in_transaction_session_timeout', '5min'),
     ('session_connection_limit', '8'),
     ('sessions_per_collaborator', '4'),
@@ -25,6 +26,13 @@ INSERT INTO crm.settings (name, value) VALUES
 CREATE FUNCTION crm.setting(setting_name text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, crm, pg_temp
     RETURN (SELECT s.value FROM crm.settings s WHERE s.name = setting_name);
+
+-- How long a csv or json export may stream: its pace is the reader's, so it
+-- gets longer than an ordinary statement. (A guard rail for the shell's
+-- users, like statement_timeout: a session may change its own settings.)
+CREATE FUNCTION crm.export_timeout() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, crm, pg_temp
+    RETURN (SELECT s.value FROM crm.settings s WHERE s.name = 'export_statement_timeout');
 
 -- The key that signs session tokens. It never leaves the server.
 CREATE TABLE crm.server_key (
@@ -656,7 +664,7 @@ END;
 $$;
 
 REVOKE ALL ON crm.settings, crm.server_key, crm.login_failure, crm.session FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION crm.setting(text), crm.b64url(bytea), crm.unb64(text),
+REVOKE EXECUTE ON FUNCTION crm.setting(text), crm.export_timeout(), crm.b64url(bytea), crm.unb64(text),
                            crm.hmac_sha256(bytea, bytea), crm.store_password(text, text),
                            crm.login_salt(text), crm.revoke_sessions(text, text, text, text, boolean),
                            crm.login(text, text, integer), crm.session_check(), crm.logout(),
@@ -666,7 +674,7 @@ REVOKE EXECUTE ON FUNCTION crm.setting(text), crm.b64url(bytea), crm.unb64(text)
 GRANT EXECUTE ON FUNCTION crm.login_salt(text), crm.login(text, text, integer), crm.session_end(text)
     TO @P@_gate;
 GRANT EXECUTE ON FUNCTION crm.login_salt(text), crm.session_check(), crm.logout(),
-                          crm.change_password(text, text)
+                          crm.change_password(text, text), crm.export_timeout()
     TO @P@_commercial, @P@_gestion, @P@_support;
 GRANT EXECUTE ON FUNCTION crm.set_password(text, text) TO @P@_gestion;
 -- Gestion sees who is failing to log in (and resets their password).

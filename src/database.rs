@@ -416,7 +416,13 @@ pub fn map_error(e: &postgres::Error) -> Error {
         text.push_str(&format!(" ({detail})"));
     }
     if *code == SqlState::QUERY_CANCELED {
-        text = "the statement was canceled; nothing was changed".to_owned();
+        text = if db.message().contains("statement timeout") {
+            "the statement ran longer than the server allows (its statement_timeout); nothing \
+             was changed: narrow it with `where` or `limit`"
+                .to_owned()
+        } else {
+            "the statement was canceled; nothing was changed".to_owned()
+        };
     }
     Error::new(kind, text)
 }

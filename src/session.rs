@@ -668,7 +668,18 @@ fn execute(
         Planned::One(plan) => plan,
     };
     match data {
-        Data::List(_) | Data::History(_) => stream(client, plan, out),
+        Data::List(_) | Data::History(_) => {
+            if matches!(out.format(), Format::Csv | Format::Json) {
+                // An export streams at its reader's pace: the server's
+                // longer limit for exports, for this transaction only.
+                client
+                    .batch_execute(
+                        "SELECT set_config('statement_timeout', crm.export_timeout(), true)",
+                    )
+                    .map_err(|e| map_error(&e))?;
+            }
+            stream(client, plan, out)
+        }
         Data::Count { .. } => {
             let row = client
                 .query_one(&plan.sql, &params(plan))

@@ -608,24 +608,24 @@ fn an_open_shell_starts_the_stopped_local_cluster_again() {
         .status(0);
     let mut pty = support::Pty::spawn(Shell::bare(home.path()).env("NO_COLOR", "1").cmd);
     let wait = std::time::Duration::from_secs(20);
-    pty.expect(0, "ac123456789@crm> ", wait);
+    pty.expect_from(0, "ac123456789@crm> ", wait);
     let from = pty.len();
     pty.send("count clients\r");
-    pty.expect(from, "\n6\r\n", wait);
+    pty.expect_from(from, "\n6\r\n", wait);
     Shell::bare(home.path())
         .args(["local", "stop"])
         .run()
         .status(0);
     let from = pty.len();
     pty.send("count contracts\r");
-    let seen = pty.expect(from, "\n8\r\n", wait);
+    let seen = pty.expect_from(from, "\n8\r\n", wait);
     assert!(
         seen.contains("(the local cluster was not running: started it again)"),
         "{seen}"
     );
     assert!(!seen.contains("error["), "{seen}");
     let from = pty.len();
-    pty.expect(from.saturating_sub(40), "ac123456789@crm> ", wait);
+    pty.expect_from(from.saturating_sub(40), "ac123456789@crm> ", wait);
     pty.send("\x04");
     pty.wait_exit(wait);
 }

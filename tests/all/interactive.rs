@@ -2,190 +2,20 @@
 //! person at a keyboard would: what is typed goes in byte by byte, what the
 //! shell draws comes back with rustyline's cursor codes and all.
 //!
-//! The pseudo-terminal is opened with `openpty` from libc (already a
-//! dependency), made the child's controlling terminal, so `/dev/tty`
-//! (password prompts) is the same terminal.
+//! The pseudo-terminal driver is `support::pty`, shared with the
+//! benchmark.
 
 use crate::support;
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use support::{DEMO_PASSWORD, Pty, Shell, TestDb};
 
-use support::{DEMO_PASSWORD, Shell, TestDb};
-
-const TIMEOUT: Duration = Duration::from_secs(20);
 const UP: &str = "\x1b[A";
 const CTRL_C: &str = "\x03";
 const CTRL_D: &str = "\x04";
 
-/// Everything the terminal showed so far, filled by a reader thread.
-#[derive(Default)]
-struct Screen {
-    bytes: Mutex<(Vec<u8>, bool)>,
-    grew: Condvar,
-}
-
-/// The binary running on a pseudo-terminal.
-struct Pty {
-    child: Child,
-    master: File,
-    screen: Arc<Screen>,
-    /// How much of the output earlier `expect`s consumed.
-    seen: usize,
-}
-
-impl Pty {
-    /// Starts the shell with its standard streams on a new 50x200 terminal.
-    fn spawn(shell: Shell) -> Pty {
-        Pty::spawn_sized(shell, 50, 200)
-    }
-
-    /// Starts the shell on a new terminal of this many rows and columns.
-    fn spawn_sized(shell: Shell, rows: u16, columns: u16) -> Pty {
-        let mut cmd = shell.cmd;
-        let (mut master, mut slave) = (-1, -1);
-        let size = libc::winsize {
-            ws_row: rows,
-            ws_col: columns,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: openpty writes two descriptors we then own.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                &size,
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors come from openpty and are owned here.
-        let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        // SAFETY: fcntl on our own descriptor.
-        unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-        let stdio = || Stdio::from(slave.try_clone().expect("dup of the terminal"));
-        cmd.stdin(stdio())
-            .stdout(stdio())
-            .stderr(stdio())
-            .env("TERM", "xterm");
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("the binary starts on the terminal");
-        drop(slave);
-        let screen = Arc::new(Screen::default());
-        let mut reader = master.try_clone().expect("dup of the master side");
-        let filled = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            loop {
-                // EIO once the child and every copy of the terminal are gone.
-                let n = reader.read(&mut buf).unwrap_or(0);
-                let mut bytes = filled.bytes.lock().unwrap_or_else(|e| e.into_inner());
-                if n == 0 {
-                    bytes.1 = true;
-                    filled.grew.notify_all();
-                    return;
-                }
-                bytes.0.extend_from_slice(&buf[..n]);
-                filled.grew.notify_all();
-            }
-        });
-        Pty {
-            child,
-            master,
-            screen,
-            seen: 0,
-        }
-    }
-
-    /// Types keys.
-    fn send(&mut self, keys: &str) {
-        self.master.write_all(keys.as_bytes()).unwrap();
-        self.master.flush().unwrap();
-    }
-
-    /// Types keys, then gives the editor a moment to draw them: rustyline
-    /// reads a burst of bytes as one paste otherwise.
-    fn keys(&mut self, keys: &str) {
-        self.send(keys);
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    /// Everything shown so far, as text.
-    fn all(&self) -> String {
-        let bytes = self.screen.bytes.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&bytes.0).into_owned()
-    }
-
-    /// Waits until `text` appears after what earlier calls consumed, and
-    /// returns the output up to and including it.
-    #[track_caller]
-    fn expect(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        let mut bytes = self.screen.bytes.lock().unwrap();
-        loop {
-            let shown = String::from_utf8_lossy(&bytes.0[self.seen..]).into_owned();
-            if let Some(at) = shown.find(text) {
-                let end = at + text.len();
-                self.seen += shown[..end].len();
-                return shown[..end].to_owned();
-            }
-            let now = Instant::now();
-            if bytes.1 || now >= deadline {
-                drop(bytes);
-                panic!(
-                    "`{}` did not appear; after the last match the terminal showed:\n{shown:?}",
-                    text.escape_debug(),
-                );
-            }
-            bytes = self
-                .screen
-                .grew
-                .wait_timeout(bytes, deadline - now)
-                .unwrap()
-                .0;
-        }
-    }
-
-    /// Waits for the process to end and returns its exit code.
-    #[track_caller]
-    fn exit_code(&mut self) -> i32 {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the shell did not exit; it showed:\n{:?}",
-                self.all()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// The shell on a new 50x200 terminal.
+fn spawn(shell: Shell) -> Pty {
+    Pty::spawn(shell.cmd)
 }
 
 fn login(db: &TestDb) {
@@ -204,14 +34,14 @@ fn prompt(db: &TestDb) -> String {
 #[test]
 fn prompt_shows_who_is_logged_in_and_ctrl_d_exits_0() {
     let db = TestDb::demo();
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect("Log in with `login REGISTRATION`.");
     pty.expect("oc12> ");
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);
 
     login(&db);
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
     pty.send("count contracts where status = signed\r");
     pty.expect("\r\n6\r\n");
@@ -224,7 +54,7 @@ fn prompt_shows_who_is_logged_in_and_ctrl_d_exits_0() {
 fn tab_completes_entities_fields_enum_values_and_ids_from_the_database() {
     let db = TestDb::demo();
     login(&db);
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
 
     // An entity: the completed line runs.
@@ -278,7 +108,7 @@ fn tab_completes_entities_fields_enum_values_and_ids_from_the_database() {
 fn up_arrow_recalls_the_previous_statement_of_an_earlier_session() {
     let db = TestDb::demo();
     login(&db);
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
     pty.send("count events where attendees > 99\r");
     pty.expect("\r\n4\r\n");
@@ -287,7 +117,7 @@ fn up_arrow_recalls_the_previous_statement_of_an_earlier_session() {
     assert_eq!(pty.exit_code(), 0);
 
     // Without colour the recalled line shows as typed.
-    let mut pty = Pty::spawn(db.shell().env("NO_COLOR", "1"));
+    let mut pty = spawn(db.shell().env("NO_COLOR", "1"));
     pty.expect(&prompt(&db));
     pty.keys(UP);
     pty.expect("count events where attendees > 99");
@@ -302,7 +132,7 @@ fn up_arrow_recalls_the_previous_statement_of_an_earlier_session() {
 fn an_error_shows_carets_and_the_prompt_comes_back() {
     let db = TestDb::demo();
     login(&db);
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
     pty.send("list contracts order status\r");
     let shown = pty.expect("^");
@@ -336,7 +166,7 @@ fn an_error_shows_carets_and_the_prompt_comes_back() {
 fn ctrl_c_clears_the_line_and_the_prompt_goes_on() {
     let db = TestDb::demo();
     login(&db);
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
     pty.keys("delete client mkc111");
     pty.keys(CTRL_C);
@@ -358,7 +188,7 @@ fn ctrl_c_clears_the_line_and_the_prompt_goes_on() {
 #[test]
 fn a_password_typed_at_login_is_not_echoed_nor_kept_in_the_history() {
     let db = TestDb::demo();
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect("oc12> ");
     pty.send("login ac123456789\r");
     pty.expect("password: ");
@@ -397,7 +227,7 @@ fn no_color_means_no_colour_codes_at_the_prompt_and_plain_results() {
     let statement = "list contracts where status = signed and remain > 0\r";
 
     // With colour, the same session is coloured: the check below can fail.
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
     pty.send(statement);
     pty.expect("1 row");
@@ -406,7 +236,7 @@ fn no_color_means_no_colour_codes_at_the_prompt_and_plain_results() {
     assert_eq!(pty.exit_code(), 0);
     assert!(has_sgr(&pty.all()), "{:?}", pty.all());
 
-    let mut pty = Pty::spawn(db.shell().env("NO_COLOR", "1"));
+    let mut pty = spawn(db.shell().env("NO_COLOR", "1"));
     pty.expect(&prompt(&db));
     pty.send(statement);
     pty.expect("\r\n┌");
@@ -429,7 +259,7 @@ fn no_color_means_no_colour_codes_at_the_prompt_and_plain_results() {
 fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
     let db = TestDb::demo();
     login(&db);
-    let mut pty = Pty::spawn(db.shell());
+    let mut pty = spawn(db.shell());
     pty.expect(&prompt(&db));
     // Another terminal, same home: somebody else logs in, saving their token.
     db.shell()
@@ -456,7 +286,7 @@ fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
 /// A shell where `registration` is logged in, in a home of its own.
 fn shell_of(db: &TestDb, registration: &str) -> (Pty, tempfile::TempDir, String) {
     let home = db.user_home(registration);
-    let pty = Pty::spawn(db.shell_in(home.path()).env("NO_COLOR", "1"));
+    let pty = spawn(db.shell_in(home.path()).env("NO_COLOR", "1"));
     (pty, home, format!("{registration}@{}> ", db.name))
 }
 
@@ -557,7 +387,7 @@ const EVENT_IDS: [&str; 7] = [
 fn on_an_80_column_terminal_wide_results_fit_and_show_every_id() {
     let db = TestDb::demo();
     login(&db);
-    let mut pty = Pty::spawn_sized(db.shell().env("OC12_PAGER", ""), 200, 80);
+    let mut pty = Pty::spawn_sized(db.shell().env("OC12_PAGER", "").cmd, 200, 80);
     pty.expect(&prompt(&db));
     // As a table `list events` is far wider than 80 columns: records.
     pty.send("list events\r");
@@ -608,7 +438,7 @@ fn a_result_taller_than_the_terminal_goes_through_the_pager_and_never_into_a_pip
     login(&db);
     // A pager that marks what it was given, and prints it.
     let pager = "sed s/^/paged:/";
-    let mut pty = Pty::spawn_sized(db.shell().env("OC12_PAGER", pager), 24, 80);
+    let mut pty = Pty::spawn_sized(db.shell().env("OC12_PAGER", pager).cmd, 24, 80);
     pty.expect(&prompt(&db));
     // Seven records of thirteen lines: taller than 24 rows.
     pty.send("list events\r");
@@ -625,7 +455,7 @@ fn a_result_taller_than_the_terminal_goes_through_the_pager_and_never_into_a_pip
 
     // `--no-pager`: on the terminal as it is.
     let mut pty = Pty::spawn_sized(
-        db.shell().env("OC12_PAGER", pager).args(["--no-pager"]),
+        db.shell().env("OC12_PAGER", pager).args(["--no-pager"]).cmd,
         24,
         80,
     );

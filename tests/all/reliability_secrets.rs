@@ -206,23 +206,23 @@ fn session_secrets_and_passwords_never_leak() {
         .status(0);
     // At the prompt: a login whose password is typed, then a statement.
     let mut pty = Pty::spawn(db.shell().cmd);
-    pty.expect(0, "@", Duration::from_secs(10));
+    pty.expect_from(0, "@", Duration::from_secs(10));
     let from = pty.len();
     pty.send("login ad123456789\r");
-    pty.expect(from, "password", Duration::from_secs(10));
+    pty.expect_from(from, "password", Duration::from_secs(10));
     let from = pty.len();
     pty.send(&format!("{DEMO_PASSWORD}\r"));
-    pty.expect(from, "logged in as ad123456789", Duration::from_secs(10));
+    pty.expect_from(from, "logged in as ad123456789", Duration::from_secs(10));
     let from = pty.len();
     pty.send("count clients\r");
-    let shown = pty.expect(from, "\n6\r\n", Duration::from_secs(10));
+    let shown = pty.expect_from(from, "\n6\r\n", Duration::from_secs(10));
     // Ctrl-D once the next prompt is there: typed earlier, the line editor
     // may drop it while it sets the terminal up.
     let after = from + shown.find("\n6\r\n").unwrap() + 4;
-    pty.expect(after, "@", Duration::from_secs(10));
+    pty.expect_from(after, "@", Duration::from_secs(10));
     pty.send("\x04");
     pty.wait_exit(Duration::from_secs(10));
-    seen.push(("terminal".into(), pty.output().into_bytes()));
+    seen.push(("terminal".into(), pty.all().into_bytes()));
     let history = std::fs::read_to_string(db.home.path().join("history")).unwrap();
     // Remembered: the statement; never the login (nor what followed it).
     assert!(history.contains("count clients"), "{history}");
@@ -280,7 +280,7 @@ fn session_secrets_and_passwords_never_leak() {
         );
     }
     // The terminal never echoed the typed password either.
-    let terminal = pty.output();
+    let terminal = pty.all();
     assert!(!terminal.contains(DEMO_PASSWORD), "{terminal}");
 }
 

@@ -62,7 +62,7 @@ fn ctrl_c_at_the_prompt_cancels_the_query_on_the_server_and_the_prompt_comes_bac
     slow_data(&db);
     db.login("ab123456789");
     let mut pty = Pty::spawn(db.shell().cmd);
-    pty.expect(0, "ab123456789@", Duration::from_secs(10));
+    pty.expect_from(0, "ab123456789@", Duration::from_secs(10));
     let from = pty.len();
     // Pasted, as a long statement would be.
     pty.send(&format!("\x1b[200~{}\x1b[201~\r", slow_statement()));
@@ -75,22 +75,22 @@ fn ctrl_c_at_the_prompt_cancels_the_query_on_the_server_and_the_prompt_comes_bac
     wait_until("the server stops the query", Duration::from_secs(3), || {
         active(&db) == 0
     });
-    let seen = pty.expect(from_cancel, "ab123456789@", Duration::from_secs(3));
+    let seen = pty.expect_from(from_cancel, "ab123456789@", Duration::from_secs(3));
     assert!(seen.contains("canceled"), "{seen}");
     assert!(pressed.elapsed() < Duration::from_secs(3));
     // The prompt works on.
     let from_next = pty.len();
     pty.send("count clients\r");
-    let seen = pty.expect(from_next, "\n6\r\n", Duration::from_secs(10));
+    let seen = pty.expect_from(from_next, "\n6\r\n", Duration::from_secs(10));
     assert!(!seen.contains("error["), "{seen}");
     // Ctrl-D once the next prompt is there: typed earlier, the line editor
     // may drop it while it sets the terminal up.
     let after = from_next + seen.find("\n6\r\n").unwrap() + 4;
-    pty.expect(after, "ab123456789@", Duration::from_secs(10));
+    pty.expect_from(after, "ab123456789@", Duration::from_secs(10));
     pty.send("\x04");
     let status = pty.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{}", pty.since(from));
-    assert!(!pty.output().contains("panicked"));
+    assert!(!pty.all().contains("panicked"));
 }
 
 #[test]
@@ -367,12 +367,12 @@ fn a_killed_script_cancels_its_query_on_the_server_and_exits_143() {
 
     // Killed at the prompt, with nothing running: it just ends.
     let mut pty = Pty::spawn(db.shell().cmd);
-    pty.expect(0, "ab123456789@", Duration::from_secs(10));
+    pty.expect_from(0, "ab123456789@", Duration::from_secs(10));
     // SAFETY: a signal to the child we started.
     unsafe { libc::kill(pty.child.id() as i32, libc::SIGTERM) };
     let status = pty.wait_exit(Duration::from_secs(3));
-    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{}", pty.output());
-    assert!(!pty.output().contains("panicked"));
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{}", pty.all());
+    assert!(!pty.all().contains("panicked"));
 }
 
 #[test]
@@ -382,7 +382,7 @@ fn a_hung_up_prompt_cancels_its_query_on_the_server_and_exits_129() {
     let mut admin = db.admin();
     let lock = lock_client(&mut admin);
     let mut pty = Pty::spawn(db.shell().cmd);
-    pty.expect(0, "ab123456789@", Duration::from_secs(10));
+    pty.expect_from(0, "ab123456789@", Duration::from_secs(10));
     pty.send("set client mkc111 job = 'Hung up'\r");
     wait_until(
         "the statement waits for the lock",
@@ -398,8 +398,8 @@ fn a_hung_up_prompt_cancels_its_query_on_the_server_and_exits_129() {
         || shell_active(&db) == 0,
     );
     let status = pty.wait_exit(Duration::from_secs(3));
-    assert_eq!(status.code(), Some(128 + libc::SIGHUP), "{}", pty.output());
-    assert!(!pty.output().contains("panicked"));
+    assert_eq!(status.code(), Some(128 + libc::SIGHUP), "{}", pty.all());
+    assert!(!pty.all().contains("panicked"));
     lock.rollback().unwrap();
     assert_eq!(job_of_mkc111(&db), "Assistant");
 }

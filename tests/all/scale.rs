@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -158,7 +158,9 @@ fn a_large_csv_export_keeps_memory_flat() {
     }
     let status = child.wait().unwrap();
     let peak_kb = sampler.join().unwrap();
-    assert!(status.success(), "the export failed");
+    let mut stderr = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    assert!(status.success(), "the export failed: {stderr}");
     // The header, the demo's seven events and the generated ones.
     assert_eq!(lines, 1 + 7 + EVENTS, "last line: {last}");
     assert!(peak_kb > 0, "no memory figure was read");
