@@ -24,6 +24,7 @@ pub mod parser;
 pub mod permissions;
 pub mod planner;
 pub mod prompt;
+pub mod registry;
 pub mod repl;
 mod repl_lex;
 pub mod script;

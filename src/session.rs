@@ -158,7 +158,8 @@ impl Session {
         statement: &ast::Statement,
         out: &mut Printer<impl Write>,
     ) -> Result<Flow> {
-        let checked = analyzer::analyze(statement)?;
+        // `add company`/`add location` are completed from the registries.
+        let checked = crate::registry::fill(analyzer::analyze(statement)?, &self.config)?;
         let printed = match checked {
             Checked::Meta(meta) => return self.run_meta(meta, out),
             Checked::Data(data) => {
@@ -299,6 +300,7 @@ impl Session {
                 Ok(Flow::Continue)
             }
             Meta::Help(topic) => said(out, &topic.map_or_else(catalog::overview, |t| t.text())),
+            Meta::Lookup(lookup) => crate::registry::lookup(&self.config, &lookup, out),
             Meta::Logout => {
                 let text = self.logout()?;
                 said(out, &text)
