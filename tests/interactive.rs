@@ -402,3 +402,33 @@ fn no_color_means_no_colour_codes_at_the_prompt_and_plain_results() {
     let error = error.rsplit("\r\n").take(4).collect::<String>();
     assert!(!error.contains('\x1b'), "{error:?}");
 }
+
+#[test]
+fn tab_completes_places_and_add_location_asks_which_commune_of_a_postcode() {
+    let db = TestDb::demo();
+    login(&db);
+    let mut pty = Pty::spawn(db.shell());
+    pty.expect(&prompt(&db));
+
+    // Communes and postcodes come from the bundled data.
+    pty.keys("lookup location gouri\t");
+    pty.expect("Gourin");
+    pty.send("\r");
+    pty.expect("56 Morbihan");
+    pty.expect(&prompt(&db));
+
+    // A postcode of five communes: the city is asked, with them as the hint.
+    pty.keys("add location id=lf1 address='2 quai' postcode=2959\t");
+    pty.expect("29590");
+    pty.send("\r");
+    pty.expect("city (Le Faou|Lopérec|Rosnoën|Saint-Ségal|Pont-de-Buis-lès-Quimerch): ");
+    pty.send("Le Faou\r");
+    pty.expect("added location lf1");
+    pty.expect(&prompt(&db));
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+    assert_eq!(
+        db.value("SELECT concat_ws('|', city, region, country) FROM crm.location WHERE id = 'lf1'"),
+        "Le Faou|Bretagne|France"
+    );
+}
