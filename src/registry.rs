@@ -206,27 +206,26 @@ impl Registry {
 /// The bundled data's answer.
 pub fn offline_communes(by: &Query) -> Vec<Commune> {
     let data = communes::all();
-    let found = match by {
+    match by {
         Query::Postcode(p) => data.by_postcode(p),
         Query::City(c) => data.search(c, 20),
         _ => Vec::new(),
-    };
-    found.into_iter().cloned().collect()
+    }
 }
 
 /// The bundled communes named exactly `name` (folded).
 pub fn communes_named(name: &str) -> Vec<Commune> {
-    communes::all().named(name).into_iter().cloned().collect()
+    communes::all().named(name)
 }
 
 /// The bundled commune of an INSEE code.
 pub fn commune_by_insee(insee: &str) -> Option<Commune> {
-    communes::all().by_insee(insee).cloned()
+    communes::all().by_insee(insee)
 }
 
 /// Every postcode of the bundled data, sorted.
-pub fn postcodes() -> &'static [String] {
-    &communes::all().postcodes
+pub fn postcodes() -> &'static [&'static str] {
+    communes::all().postcodes()
 }
 
 /// Completion: postcodes starting with `prefix`.

@@ -780,10 +780,22 @@ fn lookup_is_a_meta_statement_with_a_checked_query() {
         Some(Checked::Meta(analyzer::Meta::Lookup(Lookup { query, .. }))) => query,
         other => panic!("{other:?}"),
     };
-    assert_eq!(lookup("lookup company 356 000 000"), Query::Siren("356000000".into()));
-    assert_eq!(lookup("lookup companies la poste"), Query::CompanyName("la poste".into()));
-    assert_eq!(lookup("lookup location 29590"), Query::Postcode("29590".into()));
-    assert_eq!(lookup("lookup location 'Le Faou'"), Query::City("Le Faou".into()));
+    assert_eq!(
+        lookup("lookup company 356 000 000"),
+        Query::Siren("356000000".into())
+    );
+    assert_eq!(
+        lookup("lookup companies la poste"),
+        Query::CompanyName("la poste".into())
+    );
+    assert_eq!(
+        lookup("lookup location 29590"),
+        Query::Postcode("29590".into())
+    );
+    assert_eq!(
+        lookup("lookup location 'Le Faou'"),
+        Query::City("Le Faou".into())
+    );
 }
 
 #[test]
@@ -798,6 +810,9 @@ fn what_the_registry_fills_is_not_required_when_its_key_is_given() {
     let Data::Set { values, .. } = data("set company CSLLC12345 activity=6201z") else {
         panic!()
     };
-    assert_eq!(values[0].value, analyzer::Operand::Param(Param::Text("62.01Z".into())));
+    assert_eq!(
+        values[0].value,
+        analyzer::Operand::Param(Param::Text("62.01Z".into()))
+    );
     assert!(error("add location address=x city=Paris").contains("add location needs postcode"));
 }
