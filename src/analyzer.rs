@@ -578,7 +578,8 @@ fn assignable(entity: &Entity, field: &Field, name: &ast::Name, mode: Mode) -> R
 
 /// What the registries know, checked before the database does: a
 /// company's SIREN has a valid check digit, its activity is a known APE
-/// code (written as the database stores it: `6201z` is `62.01Z`).
+/// code, as the database spells it (`6201z` is refused with "did you mean
+/// `62.01Z`?", not silently changed).
 fn registry_rules(
     entity: &Entity,
     field: &Field,
@@ -600,22 +601,13 @@ fn registry_rules(
                 format!("`{text}` is not a SIREN: {why}"),
             ))
         }
-        ("company", "activity") if !text.is_empty() => {
-            let code = registry::naf::normalize(text);
-            match code
-                .as_deref()
-                .and_then(|c| registry::naf::label(c).map(|_| c))
-            {
-                Some(code) => Ok(Operand::Param(Param::Text(code.to_owned()))),
-                None => {
-                    let message = format!("`{text}` is not an APE code of the NAF (e.g. 62.01Z)");
-                    Err(unknown(
-                        value.span,
-                        message,
-                        registry::naf::closest(text).map(str::to_owned),
-                    ))
-                }
-            }
+        ("company", "activity") if !text.is_empty() && registry::naf::label(text).is_none() => {
+            let message = format!("`{text}` is not an APE code of the NAF (e.g. 62.01Z)");
+            Err(unknown(
+                value.span,
+                message,
+                registry::naf::closest(text).map(str::to_owned),
+            ))
         }
         _ => Ok(operand),
     }

@@ -423,6 +423,7 @@ fn tab_completes_places_and_add_location_asks_which_commune_of_a_postcode() {
     pty.send("\r");
     pty.expect("city (Le Faou|Lopérec|Rosnoën|Saint-Ségal|Pont-de-Buis-lès-Quimerch): ");
     pty.send("Le Faou\r");
+    pty.expect("note: from postcode 29590: region=Bretagne country=France");
     pty.expect("added location lf1");
     pty.expect(&prompt(&db));
     pty.send(CTRL_D);

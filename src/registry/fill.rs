@@ -5,6 +5,8 @@
 //! is sure (a postcode that is not the city's) and noted where a person
 //! may know better (a company's trade name).
 
+use std::io::IsTerminal;
+
 use crate::analyzer::{Assigned, Checked, Data, NewLocation, Operand};
 use crate::catalog::{self, Entity};
 use crate::config::Config;
@@ -276,7 +278,9 @@ fn location(
             push(&mut values, entity, field, text(value), postcode_span);
         }
     }
-    if !filled.is_empty() {
+    // The bundled data is the official list: what it fills is said to a
+    // person at a terminal, not repeated for every line of a script.
+    if !filled.is_empty() && std::io::stderr().is_terminal() {
         note(&format!("from postcode {postcode}: {}", filled.join(" ")));
     }
     Ok(values)
