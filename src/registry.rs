@@ -26,7 +26,7 @@ use crate::session::Flow;
 use crate::value::{Cell, Column, ColumnType};
 
 pub use communes::fold;
-pub use fill::fill;
+pub use fill::{fill, fills};
 
 /// The company registry's base URL (endpoint `/search?q=...`).
 pub const COMPANY_API_URL: &str = "OC12_COMPANY_API_URL";

@@ -158,8 +158,13 @@ impl Session {
         statement: &ast::Statement,
         out: &mut Printer<impl Write>,
     ) -> Result<Flow> {
-        // `add company`/`add location` are completed from the registries.
-        let checked = crate::registry::fill(analyzer::analyze(statement)?, &self.config)?;
+        let mut checked = analyzer::analyze(statement)?;
+        // `add company`/`add location` are completed from the registries,
+        // for somebody logged in (otherwise error[auth], as for any write).
+        if crate::registry::fills(&checked) {
+            self.claims()?;
+            checked = crate::registry::fill(checked, &self.config)?;
+        }
         let printed = match checked {
             Checked::Meta(meta) => return self.run_meta(meta, out),
             Checked::Data(data) => {

@@ -744,3 +744,19 @@ fn lookup_works_offline_without_a_database_or_a_login() {
     );
     assert_eq!(run.stderr(), "", "OC12_OFFLINE=1: nothing to say");
 }
+
+#[test]
+fn nobody_logged_in_is_an_auth_error_before_any_registry_is_asked() {
+    let db = TestDb::demo();
+    let stub = Stub::new(registries);
+    let run = db
+        .shell()
+        .env_remove("OC12_OFFLINE")
+        .env("OC12_COMPANY_API_URL", &stub.url)
+        .env("OC12_GEO_API_URL", &stub.url)
+        .args(["-c", "add company siren=356000000"])
+        .run()
+        .status(3);
+    assert!(run.stderr().contains("error[auth]"), "{}", run.stderr());
+    assert_eq!(stub.seen(), Vec::<String>::new());
+}

@@ -15,6 +15,11 @@ use crate::value::Param;
 
 use super::{Commune, Company, Query, Registry, Source, fold, naf, note, offline_reason};
 
+/// Whether [`fill`] has anything to do with this statement.
+pub fn fills(checked: &Checked) -> bool {
+    matches!(checked, Checked::Data(Data::Add { entity, .. }) if matches!(entity.name, "company" | "location"))
+}
+
 /// Completes an `add company` or `add location` from the registries; every
 /// other statement comes back as it is, without a question asked.
 pub fn fill(checked: Checked, config: &Config) -> Result<Checked> {
