@@ -17,6 +17,7 @@ use crate::ast::{self, Op, StatementKind, ValueKind};
 use crate::catalog::{self, Entity, Field, FieldType, StatementHelp, Writes};
 use crate::error::{Error, ErrorKind, Span};
 use crate::output::Format;
+use crate::registry::{self, Lookup, Query};
 use crate::value::Param;
 
 /// A statement that passed every check. Data statements become one SQL plan
@@ -94,6 +95,20 @@ pub enum Operand {
     /// The current date: `CURRENT_DATE`.
     Today,
     Param(Param),
+    /// `add company`'s location when the registry gave its head office:
+    /// the location at that address, added in the same statement when
+    /// there is none yet. Only [`crate::registry::fill`] makes one.
+    NewLocation(NewLocation),
+}
+
+/// An address to find among the locations, or to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLocation {
+    pub address: String,
+    pub complement: Option<String>,
+    pub postcode: String,
+    pub city: String,
+    pub region: Option<String>,
 }
 
 /// A checked filter. Parentheses are gone: the planner parenthesises every
@@ -120,6 +135,8 @@ pub enum Meta {
     Passwd(Option<String>),
     Help(Option<Topic>),
     Format(Format),
+    /// `lookup company|location ...`: the registries, no database.
+    Lookup(Lookup),
     Quit,
 }
 
@@ -178,6 +195,7 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
             amount_span: amount.span,
         },
         S::History(t) => Data::History(target(t)?),
+        S::Lookup { what, query } => return Ok(Checked::Meta(Meta::Lookup(lookup(what, query)?))),
         S::Login(who) => return Ok(Checked::Meta(Meta::Login(registration(who.as_ref())?))),
         S::Logout => return Ok(Checked::Meta(Meta::Logout)),
         S::Whoami => return Ok(Checked::Meta(Meta::Whoami)),
@@ -194,12 +212,21 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
 }
 
 /// The required fields of `entity` that `assignments` do not give (unknown
-/// names are ignored here: the analyzer reports them). On a terminal the
-/// shell asks for these before analysing `add`.
+/// names are ignored here: the analyzer reports them), but for those the
+/// registry fills from a field that is given (a company's name from its
+/// SIREN: [`crate::registry::fill`] fills them, or says why it cannot). On
+/// a terminal the shell asks for these before analysing `add`.
 pub fn missing_required(entity: &Entity, assignments: &[ast::Assignment]) -> Vec<&'static Field> {
+    let given = |name: &str| {
+        assignments.iter().any(|a| {
+            entity.field(&a.field.text).is_some_and(|f| f.name == name)
+                && a.value.kind != ValueKind::None
+        })
+    };
     entity
         .required_fields()
         .filter(|f| !assignments.iter().any(|a| f.is_named(&a.field.text)))
+        .filter(|f| !f.filled_from.is_some_and(given))
         .collect()
 }
 
@@ -309,6 +336,60 @@ fn help_topic(name: &ast::Name) -> Result<Topic, Error> {
         message,
         catalog::suggest(&name.text, catalog::help_topics()),
     ))
+}
+
+/// `lookup company SIREN|NAME`, `lookup location POSTCODE|CITY`.
+fn lookup(what: &ast::Name, query: &[ast::Value]) -> Result<Lookup, Error> {
+    let span = match (query.first(), query.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => what.span,
+    };
+    let words: Vec<&str> = query.iter().map(|v| v.text.trim()).collect();
+    let text = words.join(" ").trim().to_owned();
+    let kind = catalog::entity(&what.text).map(|e| e.name);
+    let digits = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == ' ');
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if text.is_empty() {
+        return Err(invalid(span, "nothing to look up"));
+    }
+    let query = match kind {
+        Some("company") if digits => {
+            if compact.len() != 9 {
+                let message = format!("`{text}` is not a SIREN: it has 9 digits");
+                return Err(invalid(span, message));
+            }
+            if !registry::siren_ok(&compact) {
+                let message = format!("`{compact}` is not a SIREN: its check digit is wrong");
+                return Err(invalid(span, message));
+            }
+            Query::Siren(compact)
+        }
+        Some("company") => Query::CompanyName(text),
+        Some("location") if digits => {
+            if compact.len() != 5 {
+                let message = format!("`{text}` is not a French postcode: it has 5 digits");
+                return Err(invalid(span, message));
+            }
+            Query::Postcode(compact)
+        }
+        Some("location") => Query::City(text),
+        Some(other) => {
+            let message = format!("`lookup` finds companies and locations, not {other}s");
+            return Err(invalid(what.span, message));
+        }
+        None => {
+            let message = format!(
+                "`lookup` finds `company` or `location`, not `{}`",
+                what.text
+            );
+            return Err(unknown(
+                what.span,
+                message,
+                catalog::suggest(&what.text, ["company", "location"]),
+            ));
+        }
+    };
+    Ok(Lookup { query, span })
 }
 
 fn format(name: &ast::Name) -> Result<Format, Error> {
@@ -456,7 +537,12 @@ fn assigned(
                 format!("`{}` is given twice", field.name),
             ));
         }
-        let value = operand(entity, field, &a.value, mode)?;
+        let value = registry_rules(
+            entity,
+            field,
+            &a.value,
+            operand(entity, field, &a.value, mode)?,
+        )?;
         values.push(Assigned {
             field,
             value,
@@ -491,6 +577,43 @@ fn assignable(entity: &Entity, field: &Field, name: &ast::Name, mode: Mode) -> R
         return Ok(());
     };
     Err(invalid(name.span, message))
+}
+
+/// What the registries know, checked before the database does: a
+/// company's SIREN has a valid check digit, its activity is a known APE
+/// code, as the database spells it (`6201z` is refused with "did you mean
+/// `62.01Z`?", not silently changed).
+fn registry_rules(
+    entity: &Entity,
+    field: &Field,
+    value: &ast::Value,
+    operand: Operand,
+) -> Result<Operand, Error> {
+    let Operand::Param(Param::Text(text)) = &operand else {
+        return Ok(operand);
+    };
+    match (entity.name, field.name) {
+        ("company", "siren") if !registry::siren_ok(text) => {
+            let why = if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
+                "its check digit is wrong"
+            } else {
+                "it has 9 digits"
+            };
+            Err(invalid(
+                value.span,
+                format!("`{text}` is not a SIREN: {why}"),
+            ))
+        }
+        ("company", "activity") if !text.is_empty() && registry::naf::label(text).is_none() => {
+            let message = format!("`{text}` is not an APE code of the NAF (e.g. 62.01Z)");
+            Err(unknown(
+                value.span,
+                message,
+                registry::naf::closest(text).map(str::to_owned),
+            ))
+        }
+        _ => Ok(operand),
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -46,7 +46,26 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
     let Some(entity) = catalog::entity(&entity.text) else {
         return ready();
     };
-    let missing = analyzer::missing_required(entity, assignments);
+    let mut missing = analyzer::missing_required(entity, assignments);
+    // A postcode shared by several communes does not say which: ask, with
+    // them as the hint.
+    let mut communes = Vec::new();
+    if entity.name == "location"
+        && let Some(city) = entity.field("city")
+        && !assignments.iter().any(|a| city.is_named(&a.field.text))
+        && let Some(postcode) = assignments.iter().find(|a| {
+            a.field.text.eq_ignore_ascii_case("postcode")
+                || a.field.text.eq_ignore_ascii_case("code_postal")
+        })
+    {
+        let found = crate::registry::offline_communes(&crate::registry::Query::Postcode(
+            postcode.value.text.clone(),
+        ));
+        if found.len() > 1 {
+            communes = found.into_iter().map(|c| c.name).collect();
+            missing.push(city);
+        }
+    }
     if missing.is_empty() {
         return ready();
     }
@@ -62,6 +81,9 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
     let mut completed = text.trim_end().trim_end_matches(';').to_owned();
     for field in missing {
         let hint = match field.ty {
+            _ if field.name == "city" && !communes.is_empty() => {
+                format!(" ({})", communes.join("|"))
+            }
             FieldType::Enum(values) => format!(" ({})", values.join("|")),
             FieldType::DateTime => " (YYYY-MM-DD HH:MM or DD-MM-YYYY HH:MM)".to_owned(),
             FieldType::Reference(e) => format!(" ({e} id)"),

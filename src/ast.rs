@@ -105,6 +105,11 @@ pub enum StatementKind {
         amount: Value,
     },
     History(Target),
+    /// `lookup company|location WORDS...`: what to look up, as typed.
+    Lookup {
+        what: Name,
+        query: Vec<Value>,
+    },
     Login(Option<Value>),
     Logout,
     Whoami,
@@ -275,6 +280,11 @@ impl fmt::Display for Statement {
             S::Sign(t) => write!(f, "(sign {t})"),
             S::Pay { target, amount } => write!(f, "(pay {target} {amount})"),
             S::History(t) => write!(f, "(history {t})"),
+            S::Lookup { what, query } => {
+                write!(f, "(lookup {what}")?;
+                query.iter().try_for_each(|q| write!(f, " {q}"))?;
+                f.write_str(")")
+            }
             S::Login(who) => {
                 f.write_str("(login")?;
                 optional(f, who.as_ref())?;

@@ -108,6 +108,9 @@ pub struct Field {
     /// The departments that may change it with `set`; empty: nobody.
     pub set: &'static [Department],
     pub description: &'static str,
+    /// `add` fills it from France's registries when this other field is
+    /// given and it is not (a company's name from its `siren`).
+    pub filled_from: Option<&'static str>,
 }
 
 /// How an entity's records are written.
@@ -255,6 +258,7 @@ const fn kept(name: &'static str, ty: FieldType, description: &'static str) -> F
         add: NOBODY,
         set: NOBODY,
         description,
+        filled_from: None,
     }
 }
 
@@ -277,6 +281,7 @@ const fn stored(
         add,
         set,
         description,
+        filled_from: None,
     }
 }
 
@@ -293,6 +298,11 @@ impl Field {
 
     const fn column(mut self, column: &'static str) -> Field {
         self.source = Source::Column(column);
+        self
+    }
+
+    const fn filled_by(mut self, key: &'static str) -> Field {
+        self.filled_from = Some(key);
         self
     }
 }
@@ -315,6 +325,7 @@ const fn derived(
         add: NOBODY,
         set: NOBODY,
         description,
+        filled_from: None,
     }
 }
 
@@ -475,7 +486,8 @@ static ENTITIES: &[Entity] = &[
                 COMMERCIAL_GESTION,
                 "company name",
             )
-            .needed(),
+            .needed()
+            .filled_by("siren"),
             stored(
                 "siren",
                 &["company_registration_number"],
@@ -492,7 +504,8 @@ static ENTITIES: &[Entity] = &[
                 COMMERCIAL_GESTION,
                 COMMERCIAL_GESTION,
                 "APE code, e.g. 62.01Z",
-            ),
+            )
+            .filled_by("siren"),
             stored(
                 "location",
                 &["location_id"],
@@ -501,7 +514,8 @@ static ENTITIES: &[Entity] = &[
                 COMMERCIAL_GESTION,
                 "where the company is",
             )
-            .needed(),
+            .needed()
+            .filled_by("siren"),
             created(&[], "when the company was added"),
         ],
         writes: Writes::Table,
@@ -553,7 +567,8 @@ static ENTITIES: &[Entity] = &[
                 COMMERCIAL_GESTION,
                 "city",
             )
-            .needed(),
+            .needed()
+            .filled_by("postcode"),
             stored(
                 "region",
                 &[],
@@ -561,7 +576,8 @@ static ENTITIES: &[Entity] = &[
                 COMMERCIAL_GESTION,
                 COMMERCIAL_GESTION,
                 "region",
-            ),
+            )
+            .filled_by("postcode"),
             stored(
                 "country",
                 &["pays"],
@@ -570,7 +586,8 @@ static ENTITIES: &[Entity] = &[
                 COMMERCIAL_GESTION,
                 "country",
             )
-            .defaults_to("France"),
+            .defaults_to("France")
+            .filled_by("postcode"),
             created(&[], "when the location was added"),
         ],
         writes: Writes::Table,
@@ -782,7 +799,7 @@ pub struct StatementHelp {
 
 /// What the "expected a statement" message lists.
 pub const STATEMENT_EXAMPLES: &str =
-    "list, count, show, add, set, delete, sign, pay, history, help";
+    "list, count, show, add, set, delete, sign, pay, history, lookup, help";
 
 pub static STATEMENTS: &[StatementHelp] = &[
     StatementHelp {
@@ -814,10 +831,12 @@ pub static STATEMENTS: &[StatementHelp] = &[
     StatementHelp {
         names: &["add"],
         syntax: "add ENTITY FIELD=VALUE ...",
-        summary: "create a record (a readable id is generated when `id=` is omitted; on a terminal, missing required fields are asked for)",
+        summary: "create a record (a readable id is generated when `id=` is omitted; a company's name, activity and location come from the registry by its siren, a location's city, region and country from its postcode; on a terminal, missing required fields are asked for)",
         examples: &[
             "add client name='Kevin Casey' email=kevin@startup.io phone='+678 123 456 78' company=CSLLC12345",
             "add contract client=mkc111 total=1200 remain=1200",
+            "add company siren=356000000",
+            "add location address='1 rue de Rivoli' postcode=75001",
         ],
     },
     StatementHelp {
@@ -852,6 +871,17 @@ pub static STATEMENTS: &[StatementHelp] = &[
         syntax: "history ENTITY ID",
         summary: "every change made to one record: when, by whom, old and new values",
         examples: &["history contract kc555"],
+    },
+    StatementHelp {
+        names: &["lookup"],
+        syntax: "lookup company SIREN|'NAME WORDS' | lookup location POSTCODE|CITY",
+        summary: "candidates from France's registries (offline: the bundled communes; a SIREN is only checked)",
+        examples: &[
+            "lookup company 356000000",
+            "lookup company 'la poste'",
+            "lookup location 29590",
+            "lookup location 'Le Loroux-Bottereau'",
+        ],
     },
     StatementHelp {
         names: &["login"],
@@ -1027,6 +1057,9 @@ impl Field {
             departments(self.set)
         };
         let mut about = self.description.to_string();
+        if let Some(key) = self.filled_from {
+            about += &format!(" (from the registry by {key} when omitted)");
+        }
         if !self.aliases.is_empty() {
             about += &format!(" [{}]", self.aliases.join(", "));
         }

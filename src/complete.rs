@@ -48,7 +48,40 @@ pub trait CompletionSource {
             .into_iter()
             .find(|f| f.eq_ignore_ascii_case(word))
     }
+    /// What `lookup location` completes: postcodes for digits, commune
+    /// names (quoted when they must be) for letters, from the bundled data.
+    fn places(&self, partial: &str) -> Vec<String> {
+        if partial.is_empty() {
+            return Vec::new();
+        }
+        if partial.bytes().all(|b| b.is_ascii_digit()) {
+            return self.postcodes(partial);
+        }
+        crate::registry::communes_starting(partial, MAX_PLACES)
+            .into_iter()
+            .map(|name| {
+                let bare = name
+                    .chars()
+                    .all(|c| !c.is_whitespace() && !"'\"()=!<>~,;#\\".contains(c));
+                if bare {
+                    name
+                } else {
+                    crate::parser::quote(&name)
+                }
+            })
+            .collect()
+    }
+    /// Postcodes starting with `partial` (at least one digit typed).
+    fn postcodes(&self, partial: &str) -> Vec<String> {
+        if partial.is_empty() || !partial.bytes().all(|b| b.is_ascii_digit()) {
+            return Vec::new();
+        }
+        crate::registry::postcodes_starting(partial, MAX_PLACES)
+    }
 }
+
+/// How many postcodes or communes one Tab offers at most.
+const MAX_PLACES: usize = 50;
 
 /// A hint shown dimmed after the cursor: `display` is what is shown,
 /// `completion` what the right arrow inserts (none for placeholders such as
@@ -228,6 +261,12 @@ enum State {
     Equals(&'static str, bool, Vec<&'static str>, &'static str),
     AssignValue(&'static str, bool, Vec<&'static str>, &'static str),
     Amount,
+    /// `lookup` expects `company` or `location`.
+    Lookup,
+    /// `lookup ENTITY` expects what to look up.
+    LookupQuery(&'static str),
+    /// More words of a name to look up.
+    LookupMore,
     Topic,
     Format,
     Registration,
@@ -297,6 +336,7 @@ impl<'s> Walker<'s> {
                     "list" | "count" | "show" | "add" | "set" | "delete" | "history" | "sign"
                     | "pay" => State::Entity(verb),
                     "help" => State::Topic,
+                    "lookup" => State::Lookup,
                     "format" => State::Format,
                     "login" | "passwd" => State::Registration,
                     _ => State::Done,
@@ -445,6 +485,26 @@ impl<'s> Walker<'s> {
                 done.push(field);
                 self.state = State::Assign(entity, set, done);
                 self.value_role(entity, field, t)
+            }
+            State::Lookup => {
+                let what = match w.as_str() {
+                    "company" | "companies" => "company",
+                    "location" | "locations" => "location",
+                    _ => return self.lost(),
+                };
+                self.state = State::LookupQuery(what);
+                Role::Entity
+            }
+            State::LookupQuery(_) | State::LookupMore => {
+                if !value {
+                    return self.lost();
+                }
+                self.state = State::LookupMore;
+                match t.kind {
+                    Tok::Word if is_whole_number(&w) => Role::Number,
+                    Tok::Word => Role::Value,
+                    _ => Role::Text,
+                }
             }
             State::Amount => {
                 if !is_number(&w) {
@@ -621,14 +681,27 @@ impl<'s> Walker<'s> {
                 kw(v)
             }
             State::Equals(..) => keywords(["="], partial),
-            State::AssignValue(entity, _, _, field) => self.values(entity, field, partial, ids),
+            State::AssignValue(entity, _, _, field) => {
+                let mut v = self.values(entity, field, partial, ids);
+                if *entity == "location" && *field == "postcode" {
+                    v.extend(src.postcodes(partial));
+                }
+                v
+            }
+            State::Lookup => kw(vec!["company", "location"]),
+            State::LookupQuery("location") => src.places(partial),
             State::Topic => kw(src.help_topics()),
             State::Format => kw(FORMATS.to_vec()),
             State::Registration => match src.entity("collaborator") {
                 Some(c) => id_list(src, c, partial, ids),
                 None => Vec::new(),
             },
-            State::Count(..) | State::Amount | State::Done | State::Lost => Vec::new(),
+            State::Count(..)
+            | State::Amount
+            | State::LookupQuery(_)
+            | State::LookupMore
+            | State::Done
+            | State::Lost => Vec::new(),
         };
         let mut seen = std::collections::HashSet::new();
         out.retain(|c| seen.insert(c.clone()));
@@ -683,6 +756,10 @@ impl<'s> Walker<'s> {
             }),
             State::AssignValue(entity, _, _, field) => values(entity, field),
             State::Amount => shown("AMOUNT"),
+            State::Lookup => shown("company|location"),
+            State::LookupQuery("company") => shown("SIREN|'NAME'"),
+            State::LookupQuery(_) => shown("POSTCODE|CITY"),
+            State::LookupMore => None,
             State::Topic => shown("[TOPIC]"),
             State::Format => shown(&FORMATS.join("|")),
             State::Registration => shown("[REGISTRATION]"),
@@ -757,8 +834,8 @@ pub(crate) mod testing {
     impl CompletionSource for StaticSource {
         fn verbs(&self) -> Vec<&'static str> {
             vec![
-                "list", "count", "show", "add", "set", "delete", "sign", "pay", "history", "login",
-                "logout", "whoami", "passwd", "help", "format", "quit", "exit",
+                "list", "count", "show", "add", "set", "delete", "sign", "pay", "history",
+                "lookup", "login", "logout", "whoami", "passwd", "help", "format", "quit", "exit",
             ]
         }
 
@@ -898,9 +975,9 @@ mod tests {
 
     #[test]
     fn verbs_at_the_start() {
-        assert_eq!(at("l"), (0, strs(&["list", "login", "logout"])));
+        assert_eq!(at("l"), (0, strs(&["list", "lookup", "login", "logout"])));
         assert_eq!(at("  li"), (2, strs(&["list"])));
-        assert_eq!(words("").len(), 17);
+        assert_eq!(words("").len(), 18);
         assert!(words("x").is_empty());
     }
 
@@ -1132,6 +1209,83 @@ mod tests {
     }
 
     #[test]
+    fn lookup_completes_what_then_places_from_the_bundled_data() {
+        assert_eq!(words("look"), strs(&["lookup"]));
+        assert_eq!(words("lookup "), strs(&["company", "location"]));
+        assert_eq!(words("lookup loc"), strs(&["location"]));
+        assert_eq!(words("lookup location 2959"), strs(&["29590"]));
+        assert_eq!(words("lookup locations 7500").len(), 9);
+        assert_eq!(words("lookup location gouri"), strs(&["Gourin"]));
+        assert_eq!(
+            words("lookup location cande"),
+            strs(&["Candé", "Candé-sur-Beuvron", "Candes-Saint-Martin"])
+        );
+        // A name with a space or a quote in it completes quoted; a hyphen
+        // typed stands for a space as well.
+        assert_eq!(
+            words("lookup location le-lorou"),
+            strs(&["'Le Loroux-Bottereau'", "'Le Loroux'"])
+        );
+        let le = words("lookup location le");
+        assert_eq!(le.len(), 50, "at most 50, the largest first");
+        assert_eq!(le[..2], strs(&["'Le Havre'", "'Le Mans'"]), "{le:?}");
+        assert_eq!(words("lookup location "), Vec::<String>::new());
+        assert_eq!(words("lookup company 3560"), Vec::<String>::new());
+        assert_eq!(words("lookup client "), Vec::<String>::new());
+    }
+
+    /// The static slice of the catalogue, with locations.
+    struct WithLocations;
+
+    impl CompletionSource for WithLocations {
+        fn verbs(&self) -> Vec<&'static str> {
+            StaticSource.verbs()
+        }
+        fn entities(&self) -> Vec<&'static str> {
+            vec!["location", "locations"]
+        }
+        fn entity(&self, word: &str) -> Option<&'static str> {
+            word.to_lowercase()
+                .starts_with("location")
+                .then_some("location")
+        }
+        fn fields(&self, _: &str) -> Vec<&'static str> {
+            vec!["id", "address", "postcode", "city", "region", "country"]
+        }
+        fn settable_fields(&self, _: &str) -> Vec<&'static str> {
+            vec!["address", "postcode", "city", "region", "country"]
+        }
+        fn enum_values(&self, _: &str, _: &str) -> Vec<&'static str> {
+            vec![]
+        }
+        fn reference(&self, _: &str, _: &str) -> Option<&'static str> {
+            None
+        }
+        fn is_collaborator_reference(&self, _: &str, _: &str) -> bool {
+            false
+        }
+        fn ids(&self, _: &str, _: &str) -> Vec<String> {
+            vec![]
+        }
+        fn help_topics(&self) -> Vec<&'static str> {
+            vec![]
+        }
+    }
+
+    #[test]
+    fn postcodes_complete_from_the_bundled_data() {
+        let words = |line: &str| complete(line, line.len(), &WithLocations).1;
+        assert_eq!(words("add location postcode=2959"), strs(&["29590"]));
+        assert_eq!(
+            words("add location address='1 rue' postcode=4443"),
+            strs(&["44430"])
+        );
+        assert_eq!(words("add location postcode="), strs(&["none"]));
+        assert_eq!(words("add location city=2959"), strs(&[]));
+        assert_eq!(words("set location lo1 postcode=2959"), strs(&["29590"]));
+    }
+
+    #[test]
     fn keywords_are_case_insensitive_and_keep_an_upper_case_style() {
         assert_eq!(words("LI"), strs(&["LIST"]));
         assert_eq!(words("List Con"), strs(&["contracts"]));
@@ -1169,7 +1323,7 @@ mod tests {
         );
         assert_eq!(
             at("l|ist contracts"),
-            (0, strs(&["list", "login", "logout"]))
+            (0, strs(&["list", "lookup", "login", "logout"]))
         );
         assert_eq!(
             at("list contracts where status = |"),
@@ -1241,6 +1395,10 @@ mod tests {
         assert_eq!(h("set event geg2021 support "), Some("= VALUE".into()));
         assert_eq!(h("pay contract kc555 "), Some("AMOUNT".into()));
         assert_eq!(h("format "), Some("table|vertical|csv|json".into()));
+        assert_eq!(h("lookup "), Some("company|location".into()));
+        assert_eq!(h("lookup company "), Some("SIREN|'NAME'".into()));
+        assert_eq!(h("lookup location "), Some("POSTCODE|CITY".into()));
+        assert_eq!(h("lookup location 2959"), Some("0".into()));
         assert_eq!(h("sign "), Some("contract …".into()));
         assert_eq!(h("show event geg2021 "), None);
         assert_eq!(h("list clients where name = 'ab"), None);

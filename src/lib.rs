@@ -26,6 +26,7 @@ pub mod permissions;
 pub mod planner;
 pub mod prompt;
 pub mod refusal;
+pub mod registry;
 pub mod repl;
 mod repl_lex;
 pub mod script;

@@ -316,11 +316,12 @@ fn line(input: Tokens<'_>) -> PResult<'_, Vec<Statement>> {
 }
 
 /// statement := list | count | show | add | set | delete | sign | pay
-///            | history | login | logout | whoami | passwd | help | format | quit
+///            | history | lookup | login | logout | whoami | passwd | help
+///            | format | quit
 fn statement(input: Tokens<'_>) -> PResult<'_, Statement> {
     let (rest, kind) = alt((
-        list, count, show, add, set, delete, sign, pay, history, login, logout, whoami, passwd,
-        help, format, quit,
+        list, count, show, add, set, delete, sign, pay, history, lookup, login, logout, whoami,
+        passwd, help, format, quit,
     ))
     .parse(input)?;
     let used = input.0.len() - rest.0.len();
@@ -435,6 +436,24 @@ fn history(input: Tokens<'_>) -> PResult<'_, StatementKind> {
     let (input, target) = preceded(kw("history"), target_after("history")).parse(input)?;
     let (input, ()) = end(input, &[])?;
     Ok((input, StatementKind::History(target)))
+}
+
+/// lookup := 'lookup' identifier value { value }
+fn lookup(input: Tokens<'_>) -> PResult<'_, StatementKind> {
+    let what_is = || "`company` or `location` after `lookup`".to_string();
+    let (input, what) = preceded(kw("lookup"), must(what_is, identifier)).parse(input)?;
+    let text = what.text.to_ascii_lowercase();
+    let expected = move || match text.as_str() {
+        "company" | "companies" => format!("a SIREN or a company name after `lookup {text}`"),
+        "location" | "locations" => format!("a postcode or a city after `lookup {text}`"),
+        _ => format!("what to look up after `lookup {text}`"),
+    };
+    let (input, first) = must(expected, value).parse(input)?;
+    let (input, more) = many0(value).parse(input)?;
+    let (input, ()) = end(input, &[])?;
+    let mut query = vec![first];
+    query.extend(more);
+    Ok((input, StatementKind::Lookup { what, query }))
 }
 
 /// login := 'login' [value]

@@ -13,7 +13,7 @@
 //!   add-collaborator plan ends with a `Param::Null` standing for the
 //!   password hash, which the executor fills with [`fill_password_hash`].
 
-use crate::analyzer::{Assigned, Cond, Data, ListQuery, Operand, Target};
+use crate::analyzer::{Assigned, Cond, Data, ListQuery, NewLocation, Operand, Target};
 use crate::ast::Op;
 use crate::catalog::{Entity, Field, FieldType, Source, Writes};
 use crate::value::{Column, ColumnType, Param};
@@ -126,6 +126,8 @@ impl Sql {
             Operand::Me => "crm.me()".into(),
             Operand::Today => "CURRENT_DATE".into(),
             Operand::Param(p) => self.bind(p.clone()),
+            // Only `add company` takes one, and `add` renders it itself.
+            Operand::NewLocation(_) => "NULL".into(),
         }
     }
 
@@ -372,19 +374,50 @@ fn add(entity: &Entity, values: &[Assigned]) -> Plan {
         return collaborator_call("add_collaborator", None, values);
     }
     let mut sql = Sql::default();
+    let mut with = String::new();
     let columns: Vec<&str> = values.iter().map(|a| column(a.field)).collect();
-    let rendered: Vec<String> = values.iter().map(|a| sql.operand(&a.value)).collect();
+    let rendered: Vec<String> = values
+        .iter()
+        .map(|a| match &a.value {
+            Operand::NewLocation(place) => {
+                with = found_or_new_location(&mut sql, place);
+                "(SELECT id FROM loc)".to_owned()
+            }
+            other => sql.operand(other),
+        })
+        .collect();
     let text = if values.is_empty() {
         format!("INSERT INTO {} DEFAULT VALUES RETURNING id", table(entity))
     } else {
         format!(
-            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+            "{with}INSERT INTO {} ({}) VALUES ({}) RETURNING id",
             table(entity),
             columns.join(", "),
             rendered.join(", ")
         )
     };
     sql.finish(text, returning_id())
+}
+
+/// `WITH ... loc AS (...)`: the id of the French location at that
+/// address (same street, postcode and city, ignoring case), added by the
+/// same statement when there is none. One statement, so a failing `add`
+/// leaves no location behind.
+fn found_or_new_location(sql: &mut Sql, place: &NewLocation) -> String {
+    let address = sql.bind(Param::Text(place.address.clone()));
+    let postcode = sql.bind(Param::Text(place.postcode.clone()));
+    let city = sql.bind(Param::Text(place.city.clone()));
+    let complement = sql.bind(place.complement.clone().map_or(Param::Null, Param::Text));
+    let region = sql.bind(place.region.clone().map_or(Param::Null, Param::Text));
+    format!(
+        "WITH found AS (SELECT id FROM crm.location \
+         WHERE lower(address) = lower({address}) AND postcode = {postcode} \
+         AND lower(city) = lower({city}) AND lower(btrim(country)) = 'france' ORDER BY id LIMIT 1), \
+         made AS (INSERT INTO crm.location (address, complement, postcode, city, region, country) \
+         SELECT {address}, {complement}, {postcode}, {city}, {region}, 'France' \
+         WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id), \
+         loc AS (SELECT id FROM found UNION ALL SELECT id FROM made) "
+    )
 }
 
 fn set(target: &Target, values: &[Assigned]) -> Plan {

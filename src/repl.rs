@@ -397,7 +397,8 @@ mod tests {
         let (_, pairs) = h.complete("list con where", 8, &ctx).unwrap();
         assert_eq!(pairs[0].replacement, "contracts");
         let (_, pairs) = h.complete("l", 1, &ctx).unwrap();
-        assert_eq!(pairs.len(), 3);
+        // list, lookup, login, logout.
+        assert_eq!(pairs.len(), 4);
         assert_eq!(pairs[0].replacement, "list");
     }
 

@@ -176,7 +176,13 @@ impl Session {
         statement: &ast::Statement,
         out: &mut Printer<impl Write>,
     ) -> Result<Flow> {
-        let checked = analyzer::analyze(statement)?;
+        let mut checked = analyzer::analyze(statement)?;
+        // `add company`/`add location` are completed from the registries,
+        // for somebody logged in (otherwise error[auth], as for any write).
+        if crate::registry::fills(&checked) {
+            self.claims()?;
+            checked = crate::registry::fill(checked, &self.config)?;
+        }
         let printed = match checked {
             Checked::Meta(meta) => return self.run_meta(meta, out),
             Checked::Data(data) => {
@@ -317,6 +323,7 @@ impl Session {
                 Ok(Flow::Continue)
             }
             Meta::Help(topic) => said(out, &topic.map_or_else(catalog::overview, |t| t.text())),
+            Meta::Lookup(lookup) => crate::registry::lookup(&self.config, &lookup, out),
             Meta::Logout => {
                 let text = self.logout()?;
                 said(out, &text)

@@ -484,3 +484,34 @@ fn a_result_taller_than_the_terminal_goes_through_the_pager_and_never_into_a_pip
         "{piped}"
     );
 }
+
+#[test]
+fn tab_completes_places_and_add_location_asks_which_commune_of_a_postcode() {
+    let db = TestDb::demo();
+    login(&db);
+    let mut pty = spawn(db.shell());
+    pty.expect(&prompt(&db));
+
+    // Communes and postcodes come from the bundled data.
+    pty.keys("lookup location gouri\t");
+    pty.expect("Gourin");
+    pty.send("\r");
+    pty.expect("56 Morbihan");
+    pty.expect(&prompt(&db));
+
+    // A postcode of five communes: the city is asked, with them as the hint.
+    pty.keys("add location id=lf1 address='2 quai' postcode=2959\t");
+    pty.expect("29590");
+    pty.send("\r");
+    pty.expect("city (Le Faou|Lopérec|Rosnoën|Saint-Ségal|Pont-de-Buis-lès-Quimerch): ");
+    pty.send("Le Faou\r");
+    pty.expect("note: from postcode 29590: region=Bretagne country=France");
+    pty.expect("added location lf1");
+    pty.expect(&prompt(&db));
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+    assert_eq!(
+        db.value("SELECT concat_ws('|', city, region, country) FROM crm.location WHERE id = 'lf1'"),
+        "Le Faou|Bretagne|France"
+    );
+}

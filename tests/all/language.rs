@@ -233,7 +233,7 @@ fails! {
     parse_bang: "list clients where name ! x"
         => "error[parse]: unexpected `!`: did you mean `!=`?\n  | list clients where name ! x\n  |                         ^",
     parse_misspelt_verb: "lsit clients"
-        => "error[parse]: expected a statement (list, count, show, add, set, delete, sign, pay, history, help, ...)\n  | lsit clients\n  | ^^^^\n  = did you mean `list`?",
+        => "error[parse]: expected a statement (list, count, show, add, set, delete, sign, pay, history, lookup, help, ...)\n  | lsit clients\n  | ^^^^\n  = did you mean `list`?",
     parse_misspelt_clause: "list clients whre name = x"
         => "error[parse]: expected `where`, `order by`, `limit`, `offset` or the end of the statement, found `whre`\n  | list clients whre name = x\n  |              ^^^^\n  = did you mean `where`?",
     parse_clause_out_of_order: "list clients limit 5 where name = x"
@@ -747,4 +747,80 @@ fn help_texts_come_from_the_catalogue() {
     assert!(help("help pay").starts_with("pay contract ID AMOUNT\n"));
     assert!(help("help contract").contains("remain_amount_to_pay"));
     assert!(help("help values").contains("04-06-2023"));
+}
+
+// ---------------------------------------------------------------------------
+// lookup, and what the registries check before anything runs.
+
+parses! {
+    lookup_siren: "lookup company 356000000" => "(lookup company 356000000)",
+    lookup_quoted_name: "lookup company 'la poste'" => "(lookup company \"la poste\")",
+    lookup_bare_words: "LOOKUP locations Saint Malo" => "(lookup locations Saint Malo)",
+    lookup_postcode: "lookup location 29590; lookup location Gourin"
+        => "(lookup location 29590); (lookup location Gourin)",
+}
+
+fails! {
+    parse_lookup_nothing: "lookup"
+        => "error[parse]: expected `company` or `location` after `lookup`\n  | lookup\n  |       ^",
+    parse_lookup_no_query: "lookup location"
+        => "error[parse]: expected a postcode or a city after `lookup location`\n  | lookup location\n  |                ^",
+    lookup_unknown_kind: "lookup compagny 1"
+        => "error[unknown]: `lookup` finds `company` or `location`, not `compagny`\n  | lookup compagny 1\n  |        ^^^^^^^^\n  = did you mean `company`?",
+    lookup_another_entity: "lookup clients kevin"
+        => "error[invalid]: `lookup` finds companies and locations, not clients\n  | lookup clients kevin\n  |        ^^^^^^^",
+    lookup_wrong_check_digit: "lookup company 999 222 889"
+        => "error[invalid]: `999222889` is not a SIREN: its check digit is wrong\n  | lookup company 999 222 889\n  |                ^^^^^^^^^^^",
+    lookup_short_siren: "lookup company 12345"
+        => "error[invalid]: `12345` is not a SIREN: it has 9 digits\n  | lookup company 12345\n  |                ^^^^^",
+    lookup_short_postcode: "lookup location 7501"
+        => "error[invalid]: `7501` is not a French postcode: it has 5 digits\n  | lookup location 7501\n  |                 ^^^^",
+    invalid_siren_in_add: "add company name=X siren=999222889 location=p22240"
+        => "error[invalid]: `999222889` is not a SIREN: its check digit is wrong\n  | add company name=X siren=999222889 location=p22240\n  |                          ^^^^^^^^^",
+    unknown_ape_code: "set company CSLLC12345 activity=62.10Z"
+        => "error[unknown]: `62.10Z` is not an APE code of the NAF (e.g. 62.01Z)\n  | set company CSLLC12345 activity=62.10Z\n  |                                 ^^^^^^\n  = did you mean `62.01Z`?",
+    add_company_needs_a_siren_to_be_filled: "add company name=X"
+        => "error[invalid]: add company needs siren, location\n  | add company name=X\n  |     ^^^^^^^",
+}
+
+#[test]
+fn lookup_is_a_meta_statement_with_a_checked_query() {
+    use oc12::registry::{Lookup, Query};
+    let lookup = |src: &str| match check(src).unwrap().pop() {
+        Some(Checked::Meta(analyzer::Meta::Lookup(Lookup { query, .. }))) => query,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        lookup("lookup company 356 000 000"),
+        Query::Siren("356000000".into())
+    );
+    assert_eq!(
+        lookup("lookup companies la poste"),
+        Query::CompanyName("la poste".into())
+    );
+    assert_eq!(
+        lookup("lookup location 29590"),
+        Query::Postcode("29590".into())
+    );
+    assert_eq!(
+        lookup("lookup location 'Le Faou'"),
+        Query::City("Le Faou".into())
+    );
+}
+
+#[test]
+fn what_the_registry_fills_is_not_required_when_its_key_is_given() {
+    // The registry fills them (or says why it cannot) before the planner.
+    let Data::Add { values, .. } = data("add company siren=356000000") else {
+        panic!()
+    };
+    assert_eq!(values.len(), 1);
+    data("add location address='1 rue de Rivoli' postcode=75001");
+    // An APE code is written as the database stores it.
+    assert!(
+        error("set company CSLLC12345 activity=6201z").ends_with("= did you mean `62.01Z`?"),
+        "{}",
+        error("set company CSLLC12345 activity=6201z")
+    );
+    assert!(error("add location address=x city=Paris").contains("add location needs postcode"));
 }

@@ -17,6 +17,7 @@ mod monitoring_events;
 mod output_cells;
 mod passwords;
 mod plans;
+mod registry;
 mod reliability_faults;
 mod reliability_input;
 mod reliability_load;

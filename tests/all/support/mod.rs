@@ -161,6 +161,9 @@ impl TestDb {
             .env("OC12_HOME", self.home.path())
             .env("OC12_DATABASE_URL", &self.url)
             .env("OC12_TEST_SCRYPT_LOG_N", TEST_SCRYPT_LOG_N)
+            // France's registries are never asked unless a test says so
+            // (tests/registry.rs serves them from 127.0.0.1).
+            .env("OC12_OFFLINE", "1")
             .current_dir(self.home.path());
         Shell { cmd, stdin: None }
     }
@@ -185,6 +188,7 @@ impl Shell {
             .env("HOME", home)
             .env("OC12_HOME", home)
             .env("OC12_TEST_SCRYPT_LOG_N", TEST_SCRYPT_LOG_N)
+            .env("OC12_OFFLINE", "1")
             .current_dir(home);
         Shell { cmd, stdin: None }
     }
