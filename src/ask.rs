@@ -4,15 +4,13 @@
 //! or Ctrl-D cancels the whole statement, and what was typed so far is kept
 //! (the caller puts it in the history).
 
-use rustyline::error::ReadlineError;
-
 use crate::analyzer;
 use crate::ast::StatementKind;
 use crate::catalog::{self, Department, FieldType};
-use crate::error::{Error, Result};
-use crate::parser;
+use crate::error::{Error, ErrorKind, Result};
 use crate::permissions::{Action, refusal};
 use crate::session::Session;
+use crate::{parser, prompt};
 
 /// What asking came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +74,6 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
     {
         return Err(Error::permission(why));
     }
-    let mut editor = rustyline::DefaultEditor::new()
-        .map_err(|e| Error::usage(format!("cannot ask at the terminal: {e}")))?;
     let mut completed = text.trim_end().trim_end_matches(';').to_owned();
     for field in missing {
         let hint = match field.ty {
@@ -90,12 +86,10 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
             _ => String::new(),
         };
         loop {
-            let answer = match editor.readline(&format!("{}{hint}: ", field.name)) {
+            let answer = match prompt::ask(&format!("{}{hint}: ", field.name)) {
                 Ok(answer) => answer,
-                Err(ReadlineError::Interrupted | ReadlineError::Eof) => {
-                    return Ok(Asked::Canceled(completed));
-                }
-                Err(e) => return Err(Error::usage(format!("cannot ask at the terminal: {e}"))),
+                Err(e) if e.kind == ErrorKind::Canceled => return Ok(Asked::Canceled(completed)),
+                Err(e) => return Err(e),
             };
             let start = completed.len() + 1;
             let candidate = format!("{completed} {}={}", field.name, parser::quote(&answer));

@@ -169,8 +169,8 @@ pub fn shown(param: &Param) -> Option<String> {
     })
 }
 
-/// The constraint whose field is `field` for a delete that other records
-/// still need: `location p22240 is still used by companies`.
+/// A delete that other records still need (a foreign key seen from the
+/// other side): `location p22240 is still used by companies`.
 pub fn still_used(entity: &str, record: Option<&str>, by_plural: &str) -> String {
     match record {
         Some(id) => {

@@ -395,9 +395,9 @@ impl Session {
             .take();
         let credential = match current {
             Some(c) => Some(c),
-            None => auth::load_token(&self.config.paths.state, self.config.get(config::JWT))
-                .ok()
-                .and_then(|line| Credential::parse(&line).ok()),
+            None => {
+                auth::load_credential(&self.config.paths.state, self.config.get(config::JWT)).ok()
+            }
         };
         if let Some(c) = &credential {
             self.database()?.logout(c)?;
