@@ -470,7 +470,10 @@ fn text(s: &str) -> Param {
 #[test]
 fn list_selects_display_fields_with_derived_joins() {
     let plan = plan("list contracts");
-    assert_eq!(plan.sql, format!("{CONTRACT_SELECT} ORDER BY t.id"));
+    assert_eq!(
+        plan.sql,
+        format!("{CONTRACT_SELECT} ORDER BY lower(t.id), t.id")
+    );
     let names: Vec<&str> = plan.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
@@ -496,7 +499,8 @@ fn precedence_is_kept_by_parentheses() {
         plan.sql,
         format!(
             "{CONTRACT_SELECT} WHERE (t.status = $1::text OR (t.remain > $2::numeric AND \
-             ((t.client = $3::text OR cl.commercial = crm.me())) IS NOT TRUE)) ORDER BY t.id"
+             ((t.client = $3::text OR cl.commercial = crm.me())) IS NOT TRUE)) \
+             ORDER BY lower(t.id), t.id"
         )
     );
     assert_eq!(plan.params, [text("unsigned"), money("0"), text("mkc111")]);
@@ -509,8 +513,8 @@ fn order_limit_offset() {
     assert_eq!(
         plan.sql,
         format!(
-            "{CONTRACT_SELECT} WHERE t.status = $1::text ORDER BY t.remain DESC, t.client, t.id \
-             LIMIT $2::int8 OFFSET $3::int8"
+            "{CONTRACT_SELECT} WHERE t.status = $1::text ORDER BY t.remain DESC, lower(t.client), t.client, \
+             lower(t.id), t.id LIMIT $2::int8 OFFSET $3::int8"
         )
     );
     assert_eq!(

@@ -103,6 +103,28 @@ fn the_common_filters_use_indexes() {
     }
 }
 
+/// `list … limit N` reads N entries of an index that is in the list's
+/// order (ids without regard to case, sql/008), never sorting every match.
+#[test]
+fn a_limited_list_reads_its_order_from_an_index() {
+    let db = big();
+    for statement in [
+        "list events where support = af123456789 and start >= 2025-01-01 limit 50",
+        "list events limit 50",
+        "list events order by id desc limit 50",
+    ] {
+        let plan = plan_of(statement);
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = plan
+            .params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let explained = explain(db, "af123456789", &plan.sql, &params);
+        assert_indexed(&explained, "event");
+        assert!(!explained.contains("Sort"), "{statement}: sorted\n{explained}");
+    }
+}
+
 #[test]
 fn id_completion_uses_the_prefix_index() {
     let db = big();

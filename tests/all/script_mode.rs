@@ -101,6 +101,37 @@ fn exact_csv_and_json_of_the_demo_data() {
     );
 }
 
+/// Ids, and every word, sort as a reader expects, whatever their case:
+/// the cluster's byte-wise order put `VDINPR25` before `axs40`.
+#[test]
+fn lists_sort_words_without_regard_to_case() {
+    let db = logged_in();
+    let ids = |statement: &str| {
+        let out = db.shell().args(["--format", "csv", "-c", statement]).run();
+        out.status(0)
+            .stdout()
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids("list clients"),
+        ["axs40", "DBLATT85", "FJONIC35", "mkc111", "SRODAP37", "VDINPR25"]
+    );
+    assert_eq!(
+        ids("list clients order by id desc"),
+        ["VDINPR25", "SRODAP37", "mkc111", "FJONIC35", "DBLATT85", "axs40"]
+    );
+    // By a reference, then by id for the ties.
+    assert_eq!(
+        ids("list contracts where status = signed order by client limit 3"),
+        ["zz123", "ax312", "aw231"]
+    );
+    // Pages follow the same order.
+    assert_eq!(ids("list clients limit 2 offset 2"), ["FJONIC35", "mkc111"]);
+}
+
 const UNSIGNED: &str = "list contracts where status = unsigned order by id";
 
 #[test]
