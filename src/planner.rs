@@ -331,7 +331,11 @@ fn list(query: &ListQuery) -> Plan {
     }
     // Ties keep a stable order, so limit/offset pages do not overlap.
     if !query.order.iter().any(|(f, _)| f.name == "id") {
-        order_by(&mut order, query.entity.field("id").expect("every entity has an id"), false);
+        order_by(
+            &mut order,
+            query.entity.field("id").expect("every entity has an id"),
+            false,
+        );
     }
     let mut text = format!("{select}{filter} ORDER BY {}", order.join(", "));
     if let Some(limit) = query.limit {

@@ -50,6 +50,9 @@ pub struct Session {
     /// token file) and kept for the shell's whole life: a login or logout in
     /// another terminal does not change who this shell is.
     identity: Identity,
+    /// The saved session last reported as not this shell's (`None`: none
+    /// reported; `Some(None)`: no saved session).
+    saved_told: Option<Option<String>>,
 }
 
 /// The session a shell runs as, shared with the completer.
@@ -68,6 +71,7 @@ impl Session {
             pending_password: None,
             wrote: false,
             identity: Identity::default(),
+            saved_told: None,
         }
     }
 
@@ -142,6 +146,42 @@ impl Session {
         let c = auth::load_credential(&self.config.paths.state, self.config.get(config::JWT))?;
         *slot = Some(c.clone());
         Ok(c)
+    }
+
+    /// A note, once per change, when the saved session (the token file) is
+    /// no longer this shell's: another terminal logged in or out. The shell
+    /// stays who it is; the note says so before the user is surprised.
+    pub fn saved_session_note(&mut self) -> Option<String> {
+        if self
+            .config
+            .get(config::JWT)
+            .is_some_and(|t| !t.trim().is_empty())
+        {
+            return None;
+        }
+        let mine = self
+            .identity
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let saved = auth::load_token(&self.config.paths.state, None).ok();
+        if saved.as_deref() == Some(mine.to_line().as_str()) {
+            self.saved_told = None;
+            return None;
+        }
+        if self.saved_told.as_ref() == Some(&saved) {
+            return None;
+        }
+        let now = match saved.as_deref().map(Credential::parse) {
+            Some(Ok(other)) => format!("logged in as {}", other.claims.sub),
+            Some(Err(_)) => "saved another session".to_owned(),
+            None => "logged out".to_owned(),
+        };
+        self.saved_told = Some(saved);
+        Some(format!(
+            "note: another terminal {now}; this shell stays {} until it ends",
+            mine.claims.sub
+        ))
     }
 
     /// The shell's session, shared with the completer.

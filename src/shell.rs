@@ -240,6 +240,9 @@ fn interactive(session: &mut Session, screen: Option<Screen>, chosen: bool) -> R
             Ok(ReadOutcome::Eof) => break,
             Err(e) => return Err(Error::usage(format!("cannot read the prompt: {e}"))),
         };
+        if let Some(note) = session.saved_session_note() {
+            eprintln!("{note}");
+        }
         let _ = repl::record(&mut editor, &history, &buffer);
         for text in repl::statements(&buffer) {
             let text = match crate::ask::ask_missing(session, &text) {

@@ -268,6 +268,8 @@ fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
         .run()
         .status(0);
     pty.send("whoami\r");
+    // Said once, before the statement, so nobody is surprised.
+    pty.expect("note: another terminal logged in as ae123456789; this shell stays ac123456789");
     pty.expect("ac123456789 Daisy Duck (gestion)");
     pty.expect(&prompt(&db));
     // A manager's statement still runs as the manager.
@@ -277,7 +279,13 @@ fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
     // The other terminal logging out ends its own session, not this one.
     db.shell().args(["logout"]).run().status(0);
     pty.send("whoami\r");
+    pty.expect("note: another terminal logged out; this shell stays ac123456789");
     pty.expect("ac123456789 Daisy Duck (gestion)");
+    pty.expect(&prompt(&db));
+    // Told once per change, not at every statement.
+    pty.send("whoami\r");
+    let again = pty.expect("ac123456789 Daisy Duck (gestion)");
+    assert!(!again.contains("note:"), "{again:?}");
     pty.expect(&prompt(&db));
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);

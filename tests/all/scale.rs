@@ -121,7 +121,10 @@ fn a_limited_list_reads_its_order_from_an_index() {
             .collect();
         let explained = explain(db, "af123456789", &plan.sql, &params);
         assert_indexed(&explained, "event");
-        assert!(!explained.contains("Sort"), "{statement}: sorted\n{explained}");
+        assert!(
+            !explained.contains("Sort"),
+            "{statement}: sorted\n{explained}"
+        );
     }
 }
 

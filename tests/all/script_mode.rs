@@ -117,11 +117,15 @@ fn lists_sort_words_without_regard_to_case() {
     };
     assert_eq!(
         ids("list clients"),
-        ["axs40", "DBLATT85", "FJONIC35", "mkc111", "SRODAP37", "VDINPR25"]
+        [
+            "axs40", "DBLATT85", "FJONIC35", "mkc111", "SRODAP37", "VDINPR25"
+        ]
     );
     assert_eq!(
         ids("list clients order by id desc"),
-        ["VDINPR25", "SRODAP37", "mkc111", "FJONIC35", "DBLATT85", "axs40"]
+        [
+            "VDINPR25", "SRODAP37", "mkc111", "FJONIC35", "DBLATT85", "axs40"
+        ]
     );
     // By a reference, then by id for the ties.
     assert_eq!(
