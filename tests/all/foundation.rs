@@ -597,6 +597,116 @@ fn the_command_line_explains_itself() {
         .status(2);
 }
 
+/// A program the tests need, found on `PATH`, or a failure that names it.
+fn required(program: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{program} is not installed: the completion tests run it (Debian/Ubuntu: \
+                 `apt-get install -y {program}`; see the README's prerequisites)"
+            )
+        })
+}
+
+/// What a shell's completion script offers, each script run by its shell:
+/// `program` with `code` after the script is loaded from `script`.
+fn complete_with(program: &str, script: &std::path::Path, code: &str) -> Vec<String> {
+    let out = std::process::Command::new(required(program))
+        .args(["-c", &format!("source {}\n{code}", script.display())])
+        .env("HOME", script.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| line.split([':', '\t']).next().unwrap().trim().to_owned())
+        .filter(|word| !word.is_empty())
+        .collect();
+    words.sort();
+    words
+}
+
+#[test]
+fn completion_scripts_complete_when_their_shell_runs_them() {
+    let home = tempfile::tempdir().unwrap();
+    let script = |shell: &str| {
+        let text = Shell::bare(home.path())
+            .args(["completions", shell])
+            .run()
+            .status(0)
+            .stdout();
+        let path = home.path().join(format!("oc12-shell.{shell}"));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let top = ["local", "login", "logout"];
+    let local = ["start", "status", "stop"];
+
+    // bash: the function `complete -p` names, called as bash calls it.
+    let bash = script("bash");
+    let call = |words: &str| {
+        format!(
+            "f=$(complete -p oc12-shell | sed 's/.* -F \\([^ ]*\\) .*/\\1/')\n\
+             COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+             $f oc12-shell \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        )
+    };
+    assert_eq!(complete_with("bash", &bash, &call("oc12-shell lo")), top);
+    assert_eq!(
+        complete_with("bash", &bash, &call("oc12-shell local s")),
+        local
+    );
+    assert_eq!(
+        complete_with("bash", &bash, &call("oc12-shell --format ''")),
+        ["csv", "json", "table", "vertical"]
+    );
+    let every = complete_with("bash", &bash, &call("oc12-shell ''"));
+    assert!(every.contains(&"whoami".to_owned()), "{every:?}");
+    assert!(!every.contains(&"generate".to_owned()), "{every:?}");
+
+    // fish: its own completion engine, `complete -C`.
+    let fish = script("fish");
+    assert_eq!(
+        complete_with("fish", &fish, "complete -C 'oc12-shell lo'"),
+        top
+    );
+    assert_eq!(
+        complete_with("fish", &fish, "complete -C 'oc12-shell local s'"),
+        local
+    );
+    let every = complete_with("fish", &fish, "complete -C 'oc12-shell '");
+    assert!(every.contains(&"whoami".to_owned()), "{every:?}");
+    assert!(!every.contains(&"generate".to_owned()), "{every:?}");
+
+    // zsh: the script's own functions, with `_describe` (from compinit)
+    // printing what it is handed.
+    let zsh = script("zsh");
+    let describe = "compdef() { :; }\n_describe() { print -l -- ${(P)4} }";
+    let zsh_words = |function: &str| {
+        let mut words = complete_with("zsh", &zsh, &format!("{describe}\n{function}"));
+        words.retain(|w| w != "help");
+        words
+    };
+    assert_eq!(
+        zsh_words("_oc12-shell_commands"),
+        ["completions", "init", "local", "login", "logout", "whoami"]
+    );
+    assert_eq!(
+        zsh_words("_oc12-shell__subcmd__local_commands"),
+        ["destroy", "start", "status", "stop"]
+    );
+}
+
 #[test]
 fn an_open_shell_starts_the_stopped_local_cluster_again() {
     let home = tempfile::tempdir().unwrap();
