@@ -44,7 +44,7 @@ pub enum FieldType {
     Money,
     /// A whole number, never negative (int4 in the database).
     Integer,
-    /// timestamptz, shown as Europe/Paris wall-clock time.
+    /// timestamptz, shown in the user's time zone (`output::zone`).
     DateTime,
     /// The id of a record of the named entity (singular name).
     Reference(&'static str),
@@ -924,7 +924,8 @@ pub static STATEMENTS: &[StatementHelp] = &[
                   `--format table` asked for tables; a result taller than the terminal\n  \
                   goes through a pager: $OC12_PAGER, else $PAGER, else `less -FRSX`\n  \
                   (`--no-pager`, or OC12_PAGER set to nothing, turns it off).\n  \
-                  Times are in Europe/Paris; csv and json give them with their offset.",
+                  Times are in your time zone (TZ, else the system's), which tables name;\n  \
+                  csv and json give them with their offset.",
         examples: &["format vertical"],
     },
     StatementHelp {

@@ -164,6 +164,7 @@ impl Database {
                 .test_on_check_out(false)
                 .connection_timeout(CHECKOUT_TIMEOUT)
                 .error_handler(Box::new(failures.clone()))
+                .connection_customizer(Box::new(UserZone))
                 .build_unchecked(manager);
             *slot = Some(SessionPool {
                 role: role.clone(),
@@ -425,4 +426,23 @@ pub fn map_error(e: &postgres::Error) -> Error {
         };
     }
     Error::new(kind, text)
+}
+
+/// Times typed and shown mean the user's zone (`output::zone`): a new
+/// connection whose zone differs from the database's default says so once,
+/// with `SET TimeZone`, which pgbouncer keeps for the client as well.
+#[derive(Debug)]
+struct UserZone;
+
+impl r2d2::CustomizeConnection<postgres::Client, postgres::Error> for UserZone {
+    fn on_acquire(
+        &self,
+        client: &mut postgres::Client,
+    ) -> std::result::Result<(), postgres::Error> {
+        let zone = crate::output::zone();
+        if zone == crate::output::DATABASE_ZONE {
+            return Ok(());
+        }
+        client.batch_execute(&format!("SET TimeZone = '{}'", zone.name()))
+    }
 }

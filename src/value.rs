@@ -17,8 +17,8 @@ pub enum ColumnType {
     Money,
     /// date.
     Date,
-    /// timestamptz, selected as it is: an instant, shown in the CRM's zone
-    /// (`output::ZONE`).
+    /// timestamptz, selected as it is: an instant, shown in the user's zone
+    /// (`output::zone`).
     DateTime,
     /// The `changes` of an audit row of this entity (jsonb, `{field: {old,
     /// new}}`): each value read as its field's type, so that `history`

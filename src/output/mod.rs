@@ -20,7 +20,8 @@
 //!   `N rows`. At most [`TABLE_MAX_ROWS`] rows are drawn: the rest are counted
 //!   but not kept, and the footer says
 //!   `1000 of N rows shown; use limit/offset or --format csv`. When the
-//!   result has times, the footer adds `; times in Europe/Paris`.
+//!   result has times, the footer names their zone, the user's
+//!   (`; times in Europe/Paris`; see [`zone`]).
 //! - `vertical`: for each record a line `-[ RECORD n ]-`, then one
 //!   `field | value` line per field, field names padded to the widest, values
 //!   as in `table` (a multi-line value continues on lines starting with the
@@ -37,7 +38,7 @@
 //!   the field names. A field is quoted when it contains `,` `"` CR or LF,
 //!   quotes doubled; an empty text is written `""` so that it differs from
 //!   NULL, which is written as nothing. Money `1234.50`, dates `2023-06-04`,
-//!   date-times RFC 3339 in Europe/Paris with their offset,
+//!   date-times RFC 3339 in the user's zone with their offset,
 //!   `2023-06-04T13:00:00+02:00` (a fraction of a second only when there
 //!   is one). Text is made safe to `cat` and to open in a
 //!   spreadsheet: control characters and bidirectional overrides escaped as
@@ -80,7 +81,7 @@ pub use read::cell;
 pub use screen::{CELL_WIDTH, DEFAULT_PAGER, Screen, pager_command};
 pub use table::TABLE_MAX_ROWS;
 pub use text::{human, machine, money_human, money_plain};
-pub use zone::{ZONE, ZONE_NAME, time_human, time_labelled, time_machine};
+pub use zone::{DATABASE_ZONE, time_human, time_labelled, time_machine, zone, zone_name};
 
 /// How results are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -494,7 +495,7 @@ fn footer(shown: u64, total: u64, columns: &[Column]) -> String {
     };
     if shown > 0 && columns.iter().any(|c| c.ty == ColumnType::DateTime) {
         text.push_str("; times in ");
-        text.push_str(ZONE_NAME);
+        text.push_str(zone_name());
     }
     text
 }

@@ -101,6 +101,44 @@ fn exact_csv_and_json_of_the_demo_data() {
     );
 }
 
+/// One zone everywhere, the user's: what tables and records show, the
+/// offsets of csv and json, and the times typed in filters.
+#[test]
+fn times_are_in_the_user_s_zone_shown_and_typed() {
+    let db = logged_in();
+    let run = |tz: &str, format: &str, statement: &str| {
+        db.shell()
+            .env("TZ", tz)
+            .args(["--format", format, "-c", statement])
+            .run()
+            .status(0)
+            .stdout()
+    };
+    // geg2021 starts 2021-07-25 16:00 in Paris: 10:00 in New York.
+    let csv = run("America/New_York", "csv", "list events where id = geg2021");
+    assert!(
+        csv.contains(",2021-07-25T10:00:00-04:00,2021-07-25T16:00:00-04:00,"),
+        "{csv}"
+    );
+    let table = run(
+        "America/New_York",
+        "table",
+        "list events where id = geg2021",
+    );
+    assert!(table.contains("2021-07-25 10:00"), "{table}");
+    assert!(
+        table.ends_with("1 row; times in America/New_York\n"),
+        "{table}"
+    );
+    let typed = "count events where start >= '2021-07-25 10:00' and start < '2021-07-25 10:01'";
+    assert_eq!(run("America/New_York", "csv", typed), "count\n1\n");
+    assert_eq!(run("Europe/Paris", "csv", typed), "count\n0\n");
+    // No TZ: the system's zone; one libc does not know: UTC, as libc.
+    let table = run("Mars/Olympus", "table", "list events where id = geg2021");
+    assert!(table.contains("2021-07-25 14:00"), "{table}");
+    assert!(table.ends_with("times in UTC\n"), "{table}");
+}
+
 /// Ids, and every word, sort as a reader expects, whatever their case:
 /// the cluster's byte-wise order put `VDINPR25` before `axs40`.
 #[test]
@@ -813,9 +851,9 @@ fn a_table_draws_at_most_1000_rows_csv_all_of_them() {
     );
     // Header, 1000 rows, and nothing else between the box lines.
     assert_eq!(lines.iter().filter(|l| l.starts_with('│')).count(), 1001);
-    // `list` orders by id: PARRV751 and the bulk rows come first.
-    assert!(out.contains("│ bulk0999 │"), "{}", &out[..2000]);
-    assert!(!out.contains("bulk1000"));
+    // `list` orders by id, whatever the case: the bulk rows come first.
+    assert!(out.contains("│ bulk1000 │"), "{}", &out[..2000]);
+    assert!(!out.contains("bulk1001") && !out.contains("PARRV751"));
 
     let out = db
         .shell()
@@ -974,7 +1012,7 @@ fn dash_c_and_dash_f_run_in_the_order_given() {
 }
 
 #[test]
-fn whoami_says_when_the_session_ends_in_europe_paris() {
+fn whoami_says_when_the_session_ends_in_the_user_s_zone() {
     let db = logged_in();
     let out = db.shell().args(["whoami"]).run().status(0).stdout();
     let until = out
@@ -983,10 +1021,19 @@ fn whoami_says_when_the_session_ends_in_europe_paris() {
         .and_then(|t| t.strip_suffix(" (Europe/Paris)"))
         .unwrap_or_else(|| panic!("{out}"));
     let until = chrono::NaiveDateTime::parse_from_str(until, "%Y-%m-%d %H:%M").unwrap();
-    // Eight hours from the login, on Paris clocks whatever the machine's.
+    // Eight hours from the login, on the user's clocks (TZ, set by the
+    // harness) whatever the machine's.
     let expected = (chrono::Utc::now() + chrono::Duration::hours(8))
-        .with_timezone(&oc12::output::ZONE)
+        .with_timezone(&chrono_tz::Europe::Paris)
         .naive_local();
     let off = (expected - until).num_minutes().abs();
     assert!(off <= 2, "{until} is {off} minutes from {expected}");
+    let tokyo = db
+        .shell()
+        .env("TZ", "Asia/Tokyo")
+        .args(["whoami"])
+        .run()
+        .status(0)
+        .stdout();
+    assert!(tokyo.trim_end().ends_with(" (Asia/Tokyo)"), "{tokyo}");
 }

@@ -164,6 +164,9 @@ impl TestDb {
             // France's registries are never asked unless a test says so
             // (tests/registry.rs serves them from 127.0.0.1).
             .env("OC12_OFFLINE", "1")
+            // Times are shown in the user's zone: the one the demo data is
+            // written in, whatever this machine's.
+            .env("TZ", "Europe/Paris")
             .current_dir(self.home.path());
         Shell { cmd, stdin: None }
     }
@@ -189,6 +192,7 @@ impl Shell {
             .env("OC12_HOME", home)
             .env("OC12_TEST_SCRYPT_LOG_N", TEST_SCRYPT_LOG_N)
             .env("OC12_OFFLINE", "1")
+            .env("TZ", "Europe/Paris")
             .current_dir(home);
         Shell { cmd, stdin: None }
     }
