@@ -23,6 +23,8 @@ pub const SENTRY_DSN: &str = "SENTRY_DSN";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// The pager for results taller than the terminal; set to nothing: none.
 pub const PAGER: &str = "OC12_PAGER";
+/// How money is shown to people: what 1234.50 looks like (`1 234.50 €`).
+pub const MONEY: &str = "OC12_MONEY";
 /// Password of the local cluster's superuser, for a graphical tool over TCP.
 pub const LOCAL_ADMIN_PASSWORD: &str = "OC12_LOCAL_ADMIN_PASSWORD";
 

@@ -68,6 +68,11 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
         Some(FormatArg::Csv) => Format::Csv,
         Some(FormatArg::Json) => Format::Json,
     };
+    if let Some(example) = config.get(crate::config::MONEY).filter(|e| !e.is_empty()) {
+        let style = crate::output::MoneyStyle::from_example(example)
+            .map_err(|e| Error::usage(format!("{}: {e}", crate::config::MONEY)))?;
+        crate::output::set_money_style(style);
+    }
     let mut session = Session::new(config.clone(), format, color, interactive_stdin && !script);
     // A person reads the results: fit them to the terminal.
     let screen = stdout_tty.then(|| screen(config, args));

@@ -80,7 +80,7 @@ use crate::value::{Cell, Column, ColumnType};
 pub use read::cell;
 pub use screen::{CELL_WIDTH, DEFAULT_PAGER, Screen, pager_command};
 pub use table::TABLE_MAX_ROWS;
-pub use text::{human, machine, money_human, money_plain};
+pub use text::{MoneyStyle, human, machine, money_human, money_plain, set_money_style};
 pub use zone::{DATABASE_ZONE, time_human, time_labelled, time_machine, zone, zone_name};
 
 /// How results are printed (`--format`).

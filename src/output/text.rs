@@ -9,9 +9,93 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::zone::{time_human, time_machine};
 use crate::value::{Cell, Change};
 
-/// The separator of thousands in money shown to people: a plain space, so
-/// that what is shown can be copied, typed back and searched for.
-pub const THOUSANDS: char = ' ';
+/// How money is shown to people, given as what 1234.50 looks like
+/// (`OC12_MONEY`): the default, `1 234.50 €`, separates thousands with a
+/// plain space, so that what is shown can be copied and searched for.
+/// Programs (csv, json) always read `1234.50`; statements take `1234.50`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyStyle {
+    prefix: String,
+    thousands: String,
+    decimal: String,
+    suffix: String,
+}
+
+impl Default for MoneyStyle {
+    fn default() -> MoneyStyle {
+        MoneyStyle {
+            prefix: String::new(),
+            thousands: " ".into(),
+            decimal: ".".into(),
+            suffix: " €".into(),
+        }
+    }
+}
+
+impl MoneyStyle {
+    /// The style of an example of 1234.50: `1 234.50 €`, `€1,234.50`,
+    /// `1.234,50 EUR`, `1234.50`.
+    pub fn from_example(example: &str) -> Result<MoneyStyle, String> {
+        let wrong = || {
+            format!(
+                "`{example}` does not show 1234.50: write how 1234.50 should look, \
+                 e.g. `1 234.50 €`, `€1,234.50` or `1.234,50 EUR`"
+            )
+        };
+        let start = example.find('1').ok_or_else(wrong)?;
+        let (prefix, rest) = example.split_at(start);
+        let rest = &rest[1..];
+        let at = rest.find("234").ok_or_else(wrong)?;
+        let (thousands, rest) = (&rest[..at], &rest[at + 3..]);
+        let at = rest.find("50").ok_or_else(wrong)?;
+        let (decimal, suffix) = (&rest[..at], &rest[at + 2..]);
+        let digitless = |s: &str| !s.chars().any(|c| c.is_ascii_digit() || c.is_control());
+        if decimal.is_empty()
+            || ![prefix, thousands, decimal, suffix]
+                .into_iter()
+                .all(digitless)
+        {
+            return Err(wrong());
+        }
+        Ok(MoneyStyle {
+            prefix: prefix.into(),
+            thousands: thousands.into(),
+            decimal: decimal.into(),
+            suffix: suffix.into(),
+        })
+    }
+
+    /// `d` in this style.
+    pub fn show(&self, d: Decimal) -> String {
+        let plain = money_plain(d);
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", plain.as_str()),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, "00"));
+        let mut out = String::with_capacity(plain.len() + int.len() / 3 * self.thousands.len() + 8);
+        out.push_str(sign);
+        out.push_str(&self.prefix);
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push_str(&self.thousands);
+            }
+            out.push(c);
+        }
+        out.push_str(&self.decimal);
+        out.push_str(frac);
+        out.push_str(&self.suffix);
+        out
+    }
+}
+
+static MONEY_STYLE: std::sync::OnceLock<MoneyStyle> = std::sync::OnceLock::new();
+
+/// Chooses how money is shown, once, before anything is printed (the
+/// default otherwise).
+pub fn set_money_style(style: MoneyStyle) {
+    let _ = MONEY_STYLE.set(style);
+}
 
 /// A cell as a person reads it: money `1 234.50 €`, dates `2023-06-04`,
 /// date-times `2023-06-04 13:00` in the CRM's zone, NULL as nothing. Control characters in text
@@ -72,26 +156,9 @@ pub fn money_plain(d: Decimal) -> String {
     d.to_string()
 }
 
-/// `1234.5` → `1 234.50 €`.
+/// `1234.5` → `1 234.50 €`, or as `OC12_MONEY` says ([`MoneyStyle`]).
 pub fn money_human(d: Decimal) -> String {
-    let plain = money_plain(d);
-    let (sign, digits) = match plain.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", plain.as_str()),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, "00"));
-    let mut out = String::with_capacity(plain.len() + int.len() / 3 + 4);
-    out.push_str(sign);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(THOUSANDS);
-        }
-        out.push(c);
-    }
-    out.push('.');
-    out.push_str(frac);
-    out.push_str(" €");
-    out
+    MONEY_STYLE.get_or_init(MoneyStyle::default).show(d)
 }
 
 fn date(d: NaiveDate) -> String {
@@ -189,6 +256,31 @@ mod tests {
         assert_eq!(money_human(dec("9999999999.99")), "9 999 999 999.99 €");
         assert_eq!(money_human(dec("-123456.7")), "-123 456.70 €");
         assert_eq!(money_human(dec("100000")), "100 000.00 €");
+    }
+
+    #[test]
+    fn money_styles_are_given_by_an_example() {
+        let style = |e: &str| MoneyStyle::from_example(e).unwrap();
+        assert_eq!(style("1 234.50 €"), MoneyStyle::default());
+        assert_eq!(style("€1,234.50").show(dec("-1234567.5")), "-€1,234,567.50");
+        assert_eq!(style("1.234,50 EUR").show(dec("999.99")), "999,99 EUR");
+        assert_eq!(style("1234.50").show(dec("1234567")), "1234567.00");
+        assert_eq!(
+            style("1\u{202f}234,50\u{a0}€").show(dec("1000")),
+            "1\u{202f}000,00\u{a0}€"
+        );
+        for wrong in [
+            "",
+            "€",
+            "1234",
+            "12.34",
+            "1 234 €",
+            "1 2345.50",
+            "1 234.5x0",
+        ] {
+            let e = MoneyStyle::from_example(wrong).unwrap_err();
+            assert!(e.contains("write how 1234.50 should look"), "{wrong}: {e}");
+        }
     }
 
     #[test]

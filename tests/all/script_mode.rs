@@ -139,6 +139,44 @@ fn times_are_in_the_user_s_zone_shown_and_typed() {
     assert!(table.ends_with("times in UTC\n"), "{table}");
 }
 
+/// One money format everywhere people read it, chosen by example; csv and
+/// json keep `1234.50`.
+#[test]
+fn money_is_shown_as_oc12_money_says() {
+    let db = logged_in();
+    let run = |money: &str, format: &str, statement: &str| {
+        db.shell()
+            .env("OC12_MONEY", money)
+            .args(["--format", format, "-c", statement])
+            .run()
+    };
+    let kc = "list contracts where id = kc555";
+    let table = run("€1,234.50", "table", kc).status(0).stdout();
+    assert!(table.contains("│ €999.99 │"), "{table}");
+    let vertical = run("1.234,50 EUR", "vertical", kc).status(0).stdout();
+    assert!(vertical.contains("total      | 999,99 EUR"), "{vertical}");
+    assert_eq!(
+        run("€1,234.50", "csv", "show contract kc555")
+            .status(0)
+            .stdout()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(3),
+        Some("999.99")
+    );
+    let paid = run("€1,234.50", "table", "pay contract ff555 0.99")
+        .status(0)
+        .stdout();
+    assert_eq!(paid, "paid €0.99 on contract ff555; €20.00 remains\n");
+    let wrong = run("lots", "table", kc).status(2).stderr();
+    assert!(
+        wrong.contains("error[usage]: OC12_MONEY: `lots` does not show 1234.50"),
+        "{wrong}"
+    );
+}
+
 /// Ids, and every word, sort as a reader expects, whatever their case:
 /// the cluster's byte-wise order put `VDINPR25` before `axs40`.
 #[test]
