@@ -7,7 +7,7 @@
 //! state machine that knows the shape of each statement (LANGUAGE.md); the
 //! state where the walk stops says what may come next.
 
-use crate::repl_lex::{Tok, Token, tokenize};
+use crate::lexer::{Lexeme as Token, Tok, tokenize};
 
 /// What completion, hints and highlighting need to know about the language's
 /// names and the database's ids.

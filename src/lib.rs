@@ -28,7 +28,6 @@ pub mod prompt;
 pub mod refusal;
 pub mod registry;
 pub mod repl;
-mod repl_lex;
 pub mod script;
 pub mod session;
 pub mod shell;

@@ -40,7 +40,7 @@ use rustyline::{Changeset, ColorMode, CompletionType, Config, Context, EditMode,
 
 use crate::complete::{self, CompletionSource};
 use crate::highlight::highlight;
-use crate::repl_lex::{Tok, continues, tokenize};
+use crate::lexer::{Tok, continues, tokenize};
 
 /// How many statements the history keeps.
 pub const HISTORY_SIZE: usize = 10_000;
