@@ -401,7 +401,7 @@ fn format(name: &ast::Name) -> Result<Format, Error> {
             unknown(
                 name.span,
                 message,
-                catalog::suggest(&name.text, catalog::FORMATS.iter().copied()),
+                catalog::suggest(&name.text, Format::names()),
             )
         })
 }

@@ -953,8 +953,6 @@ pub static TOPICS: &[(&str, &str)] = &[
     ),
 ];
 
-pub const FORMATS: &[&str] = &["table", "vertical", "csv", "json"];
-
 /// Every statement keyword, `exit` included.
 pub fn statement_keywords() -> impl Iterator<Item = &'static str> {
     STATEMENTS.iter().flat_map(|s| s.names.iter().copied())

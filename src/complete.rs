@@ -7,7 +7,10 @@
 //! state machine that knows the shape of each statement (LANGUAGE.md); the
 //! state where the walk stops says what may come next.
 
+use crate::ast::Op;
+use crate::catalog::LIST_CLAUSES;
 use crate::lexer::{Lexeme as Token, Tok, tokenize};
+use crate::output::Format;
 
 /// What completion, hints and highlighting need to know about the language's
 /// names and the database's ids.
@@ -91,10 +94,6 @@ pub struct Hint {
     pub display: String,
     pub completion: Option<String>,
 }
-
-const FORMATS: [&str; 4] = ["table", "vertical", "csv", "json"];
-const OPERATORS: [&str; 7] = ["=", "!=", "<", "<=", ">", ">=", "~"];
-const CLAUSES: [&str; 4] = ["where", "order by", "limit", "offset"];
 
 /// The completions for the word before `pos` in `line`: where that word
 /// starts (the text from there to `pos` is replaced) and the candidates.
@@ -241,7 +240,7 @@ enum State {
     Verb,
     Entity(&'static str),
     Id(&'static str, &'static str),
-    /// After `list ENTITY` or a finished clause: the index in [`CLAUSES`] of
+    /// After `list ENTITY` or a finished clause: the index in [`LIST_CLAUSES`] of
     /// the first clause that may still come.
     Clauses(On, usize),
     /// A filter expects a field, `not` or `(`.
@@ -524,7 +523,7 @@ impl<'s> Walker<'s> {
                 if known { Role::Keyword } else { Role::Unknown }
             }
             State::Format => {
-                if !FORMATS.contains(&w.as_str()) {
+                if !Format::names().any(|f| f == w) {
                     return self.lost();
                 }
                 self.state = State::Done;
@@ -557,7 +556,7 @@ impl<'s> Walker<'s> {
     }
 
     fn clauses_from(on: On, next: usize) -> Vec<&'static str> {
-        CLAUSES
+        LIST_CLAUSES
             .iter()
             .enumerate()
             .filter(|&(i, _)| next <= i && (!on.count || i == 0))
@@ -652,7 +651,7 @@ impl<'s> Walker<'s> {
                 v.push("not");
                 kw(v)
             }
-            State::Operator(..) => keywords(OPERATORS, partial),
+            State::Operator(..) => keywords(Op::ALL.map(Op::symbol), partial),
             State::FilterValue(on, _, field) => self.values(on.entity, field, partial, ids),
             State::AfterValue(on, depth) => {
                 let mut v = vec!["and", "or"];
@@ -691,7 +690,7 @@ impl<'s> Walker<'s> {
             State::Lookup => kw(vec!["company", "location"]),
             State::LookupQuery("location") => src.places(partial),
             State::Topic => kw(src.help_topics()),
-            State::Format => kw(FORMATS.to_vec()),
+            State::Format => kw(Format::names().collect()),
             State::Registration => match src.entity("collaborator") {
                 Some(c) => id_list(src, c, partial, ids),
                 None => Vec::new(),
@@ -761,7 +760,7 @@ impl<'s> Walker<'s> {
             State::LookupQuery(_) => shown("POSTCODE|CITY"),
             State::LookupMore => None,
             State::Topic => shown("[TOPIC]"),
-            State::Format => shown(&FORMATS.join("|")),
+            State::Format => shown(&Format::names().collect::<Vec<_>>().join("|")),
             State::Registration => shown("[REGISTRATION]"),
         }
     }

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 
-use crate::cli::{Command, FormatArg, RunArgs, Source};
+use crate::cli::{Command, RunArgs, Source};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{Format, Printer, Screen};
@@ -62,12 +62,7 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
     let script = !args.commands.is_empty() || !args.files.is_empty() || !interactive_stdin;
     let stdout_tty = io::stdout().is_terminal();
     let color = stdout_tty && !args.no_color && !config.no_color();
-    let format = match args.format {
-        Some(FormatArg::Table) | None => Format::Table,
-        Some(FormatArg::Vertical) => Format::Vertical,
-        Some(FormatArg::Csv) => Format::Csv,
-        Some(FormatArg::Json) => Format::Json,
-    };
+    let format = args.format.unwrap_or_default();
     let mut session = Session::new(config.clone(), format, color, interactive_stdin && !script);
     // A person reads the results: fit them to the terminal.
     let screen = stdout_tty.then(|| screen(config, args));

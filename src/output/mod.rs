@@ -82,8 +82,8 @@ pub use table::TABLE_MAX_ROWS;
 pub use text::{human, machine, money_human, money_plain};
 pub use zone::{ZONE, ZONE_NAME, time_human, time_labelled, time_machine};
 
-/// How results are printed (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How results are printed: `--format` and the `format` statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     #[default]
     Table,
@@ -102,6 +102,10 @@ impl Format {
             Format::Csv => "csv",
             Format::Json => "json",
         }
+    }
+
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Format::ALL.into_iter().map(Format::name)
     }
 }
 
