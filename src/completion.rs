@@ -101,47 +101,8 @@ pub fn prefix_query(entity: &catalog::Entity) -> String {
     )
 }
 
+/// Names from the catalogue (the trait's own), ids from the database.
 impl CompletionSource for CatalogSource {
-    fn verbs(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = catalog::statement_keywords().collect();
-        v.dedup();
-        v
-    }
-
-    fn entities(&self) -> Vec<&'static str> {
-        catalog::entity_names().collect()
-    }
-
-    fn entity(&self, word: &str) -> Option<&'static str> {
-        catalog::entity(word).map(|e| e.name)
-    }
-
-    fn fields(&self, entity: &str) -> Vec<&'static str> {
-        catalog::entity(entity).map_or_else(Vec::new, |e| e.field_names().collect())
-    }
-
-    fn settable_fields(&self, entity: &str) -> Vec<&'static str> {
-        catalog::entity(entity)
-            .map_or_else(Vec::new, |e| e.settable_fields().map(|f| f.name).collect())
-    }
-
-    fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str> {
-        catalog::entity(entity)
-            .and_then(|e| e.field(field))
-            .map_or_else(Vec::new, |f| f.enum_values().to_vec())
-    }
-
-    fn reference(&self, entity: &str, field: &str) -> Option<&'static str> {
-        catalog::entity(entity)?
-            .field(field)?
-            .references()
-            .map(|e| e.name)
-    }
-
-    fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool {
-        self.reference(entity, field) == Some("collaborator")
-    }
-
     fn ids(&self, entity: &str, prefix: &str) -> Vec<String> {
         let Some(entity) = catalog::entity(entity) else {
             return Vec::new();
@@ -173,13 +134,5 @@ impl CompletionSource for CatalogSource {
             m.insert(key, ids.clone());
         }
         ids
-    }
-
-    fn help_topics(&self) -> Vec<&'static str> {
-        catalog::help_topics().collect()
-    }
-
-    fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
-        catalog::entity(entity)?.field(word).map(|f| f.name)
     }
 }
