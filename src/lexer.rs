@@ -163,10 +163,8 @@ fn quoted(s: &str, q: char) -> (usize, bool) {
             }
         } else if c == '\n' {
             return (j, false);
-        } else if c == q {
-            if chars.next_if(|&(_, n)| n == q).is_none() {
-                return (j + c.len_utf8(), true);
-            }
+        } else if c == q && chars.next_if(|&(_, n)| n == q).is_none() {
+            return (j + c.len_utf8(), true);
         }
     }
     (s.len(), false)
