@@ -321,15 +321,14 @@ pub fn ensure_local(config: &Config) -> Result<(String, bool)> {
             eprintln!("{}", report.summary());
         }
     }
-    config::create_new_private(&ready)
-        .and_then(|mut f| f.write_all(latest.as_bytes()))
+    crate::fs::write_private_file(&ready, latest.as_bytes())
         .map_err(|e| config::io_error(&ready, e))?;
     cluster.start(None)?;
     Ok((address(), created))
 }
 
 fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
-    let admin_password = init::random_token(24);
+    let admin_password = crate::auth::random_text(24);
     eprintln!(
         "creating the local cluster with the demo CRM in {}...",
         cluster.pgdata.display()

@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -163,9 +161,9 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
 /// Sets `updates` in `config.env`, keeping the other lines, written with
 /// mode 0600 (it may hold the local cluster's admin password) through a
 /// temporary file and a rename so that a crash never leaves half a file. The
-/// temporary file is always a new one of ours ([`create_new_private`]): a
-/// symbolic link or a file planted at `config.env.tmp` never receives the
-/// configuration.
+/// temporary file is always a new one of ours
+/// ([`crate::fs::write_private_file`]): a symbolic link or a file planted
+/// there never receives the configuration.
 pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
     let path = paths.config_file();
     create_private_dir(&paths.config)?;
@@ -190,42 +188,8 @@ pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()>
     for (k, v) in updates {
         lines.push(format!("{k}={}", quote_env_value(v)));
     }
-    let tmp = path.with_extension("env.tmp");
-    let result = (|| {
-        let mut file = create_new_private(&tmp)?;
-        file.write_all((lines.join("\n") + "\n").as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        // The rename itself is durable once the folder is.
-        fs::File::open(&paths.config)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|e| io_error(&path, e))
-}
-
-/// Creates `path` as a new, empty file of mode 0600, open for writing.
-///
-/// Whatever is at `path` already is removed first: a file left by a crash,
-/// or one planted by someone else. `remove_file` removes a symbolic link
-/// itself, never its target. The file is then created new (`O_CREAT |
-/// O_EXCL`) and not through a symbolic link (`O_NOFOLLOW`): if anything
-/// reappears at `path` in between, this fails instead of writing into it.
-/// So a secret written here never lands in a file that somebody else
-/// created, owns or can read.
-pub fn create_new_private(path: &Path) -> std::io::Result<fs::File> {
-    match fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o600)
-        .open(path)
+    crate::fs::write_private_file(&path, (lines.join("\n") + "\n").as_bytes())
+        .map_err(|e| io_error(&path, e))
 }
 
 fn quote_env_value(v: &str) -> String {
@@ -240,11 +204,7 @@ fn quote_env_value(v: &str) -> String {
 
 /// Creates `dir` (and its parents) with mode 0700 if it is missing.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| io_error(dir, e))
+    crate::fs::create_private_dir(dir).map_err(|e| io_error(dir, e))
 }
 
 pub fn io_error(path: &Path, e: std::io::Error) -> Error {
@@ -365,7 +325,9 @@ mod tests {
         let victim = dir.path().join("victim");
         fs::write(&victim, "precious\n").unwrap();
         fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
-        let tmp = paths.config.join("config.env.tmp");
+        let tmp = paths
+            .config
+            .join(format!("config.env.tmp.{}", std::process::id()));
         std::os::unix::fs::symlink(&victim, &tmp).unwrap();
 
         update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "new-key")]).unwrap();
@@ -396,7 +358,9 @@ mod tests {
         // A readable file at the temporary path, which the attacker also
         // keeps under a name of their own (a hard link): were it written
         // and renamed into place, they would read the secret through it.
-        let tmp = paths.config.join("config.env.tmp");
+        let tmp = paths
+            .config
+            .join(format!("config.env.tmp.{}", std::process::id()));
         fs::write(&tmp, "planted\n").unwrap();
         fs::set_permissions(&tmp, fs::Permissions::from_mode(0o666)).unwrap();
         let theirs = dir.path().join("theirs");

@@ -14,6 +14,7 @@ pub mod config;
 pub mod database;
 pub mod db;
 pub mod error;
+pub mod fs;
 pub mod generate;
 pub mod highlight;
 pub mod init;

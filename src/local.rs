@@ -5,7 +5,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -389,20 +389,7 @@ impl Lock {
     pub fn acquire(dir: &Path) -> Result<Lock> {
         create_private_dir(dir)?;
         let path = dir.join("oc12.lock");
-        // Never through a link: the lock is taken on our own file only.
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on a descriptor we own; released when it is closed.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io_error(&path, std::io::Error::last_os_error()));
-        }
+        let file = crate::fs::lock_exclusive(&path).map_err(|e| io_error(&path, e))?;
         Ok(Lock { _file: file })
     }
 }
@@ -548,7 +535,7 @@ fn clear_dir(dir: &Path) -> Result<()> {
 /// Writes `text` (the superuser's password for `initdb`) to a new file of
 /// mode 0600: never into a file or through a link that was already there.
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    crate::config::create_new_private(path)
+    crate::fs::create_new_private(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|e| io_error(path, e))
 }
