@@ -457,29 +457,27 @@ fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+    // No signal, only the check that the process exists (EPERM: it does,
+    // as another user's).
+    matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Ok(()) | Err(nix::errno::Errno::EPERM)
+    )
 }
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 fn postgres_ids() -> Result<(u32, u32)> {
-    let name = std::ffi::CString::new(POSTGRES_USER).expect("no NUL");
-    // SAFETY: getpwnam returns NULL or a pointer to static storage that we
-    // read at once.
-    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-    if pw.is_null() {
+    let Ok(Some(user)) = nix::unistd::User::from_name(POSTGRES_USER) else {
         return Err(Error::usage(
             "running as root, the local cluster must run as the `postgres` OS user, which does \
              not exist: install PostgreSQL's server package (`apt-get install postgresql`) or \
              run as an ordinary user",
         ));
-    }
-    // SAFETY: checked non-null above.
-    Ok(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+    };
+    Ok((user.uid.as_raw(), user.gid.as_raw()))
 }
 
 /// Whether the postgres user can be let through every folder above `dir`:
