@@ -150,7 +150,7 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
             })
             .collect(),
         Err(e) if e.not_found() => Ok(HashMap::new()),
-        Err(dotenvy::Error::Io(e)) => Err(Error::usage(format!(
+        Err(dotenvy::Error::Io(e)) => Err(Error::file(format!(
             "cannot read {}: {e}; check OC12_HOME",
             path.display()
         ))),
@@ -212,7 +212,7 @@ pub fn io_error(path: &Path, e: std::io::Error) -> Error {
         std::io::ErrorKind::PermissionDenied => "; set OC12_HOME to a folder you can write",
         _ => "",
     };
-    Error::usage(format!("{}: {e}{hint}", path.display()))
+    Error::file(format!("{}: {e}{hint}", path.display()))
 }
 
 /// A URL (or key=value string) with its password replaced by `***`, for

@@ -15,10 +15,10 @@ pub const TOKEN_FILE: &str = "token";
 /// a reader never sees half a token.
 pub fn save_token(home: &Path, token: &str) -> Result<(), Error> {
     crate::fs::ensure_private_dir(home)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", home.display())))?;
+        .map_err(|e| Error::file(format!("cannot create {}: {e}", home.display())))?;
     let path = home.join(TOKEN_FILE);
     crate::fs::write_private_file(&path, format!("{}\n", token.trim()).as_bytes())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::file(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The session token: `env_jwt` (the value of `OC12_JWT`) when set and not
@@ -45,7 +45,7 @@ pub fn delete_token(home: &Path) -> Result<(), Error> {
     match fs::remove_file(&path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == IoErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::internal(format!(
+        Err(e) => Err(Error::file(format!(
             "cannot delete {}: {e}",
             path.display()
         ))),
