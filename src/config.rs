@@ -92,7 +92,10 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("paths", &self.paths)
-            .field("database_url", &self.database_url().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url().map(crate::tls::redact_url),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -213,54 +216,6 @@ pub fn io_error(path: &Path, e: std::io::Error) -> Error {
         _ => "",
     };
     Error::file(format!("{}: {e}{hint}", path.display()))
-}
-
-/// A URL (or key=value string) with its password replaced by `***`, for
-/// messages: in the credentials, and as a `password` parameter.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return redact_pairs(url);
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let url = match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &authority[..colon],
-            &rest[at..]
-        ),
-        _ => url.to_owned(),
-    };
-    match url.split_once('?') {
-        Some((base, query)) => {
-            let query: Vec<&str> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some(("password", _)) => "password=***",
-                    _ => p,
-                })
-                .collect();
-            format!("{base}?{}", query.join("&"))
-        }
-        None => url,
-    }
-}
-
-fn redact_pairs(s: &str) -> String {
-    match crate::tls::key_value_pairs(s) {
-        Some(pairs) => {
-            let mut out = s.to_owned();
-            for p in pairs.iter().rev().filter(|p| p.key == "password") {
-                out.replace_range(p.value_start..p.end, "***");
-            }
-            out
-        }
-        // Not a connection string postgres reads: it may hide one anywhere.
-        None if s.contains("password") => "(a connection string with a password)".to_owned(),
-        None => s.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -385,27 +340,5 @@ mod tests {
         assert_eq!(c.paths.data, Path::new("/home/u/.local/share/oc12-shell"));
         assert_eq!(c.paths.state, Path::new("/s/oc12-shell"));
         assert_eq!(c.paths.config, Path::new("/home/u/.config/oc12-shell"));
-    }
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact_url("postgresql://app:s3cret@localhost:5432/crm"),
-            "postgresql://app:***@localhost:5432/crm"
-        );
-        assert_eq!(redact_url("postgresql://app@/crm"), "postgresql://app@/crm");
-        assert_eq!(
-            redact_url("postgresql://app@h/crm?password=s3cret&sslmode=require"),
-            "postgresql://app@h/crm?password=***&sslmode=require"
-        );
-        assert_eq!(
-            redact_url("host=h password='s3 cret' user=app"),
-            "host=h password=*** user=app"
-        );
-        assert_eq!(
-            redact_url("host=h password = s3cret"),
-            "host=h password = ***"
-        );
-        assert!(!redact_url("host=h password='s3cret").contains("s3cret"));
     }
 }

@@ -1,12 +1,10 @@
 //! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
 //! its roles.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use postgres::Client;
 
-use crate::config::redact_url;
 use crate::error::{Error, Result};
 use crate::tls::{self, Tls};
 
@@ -80,24 +78,6 @@ impl Roles {
 /// connector that honours them: dial with that.
 pub fn parse_url(url: &str) -> Result<postgres::Config> {
     tls::parse(url).map(|(config, _)| config)
-}
-
-/// [`parse_url`] for a string without the TLS parameters postgres does not
-/// know; `shown` is what messages name (without its password).
-pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
-    let mut config = postgres::Config::from_str(url).map_err(|e| {
-        Error::usage(format!(
-            "`{}` is not a PostgreSQL URL: {e}",
-            redact_url(shown)
-        ))
-    })?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    if config.get_application_name().is_none() {
-        config.application_name("oc12-shell");
-    }
-    Ok(config)
 }
 
 /// The database a URL names; PostgreSQL's default is the user's name.

@@ -9,8 +9,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::config::{create_private_dir, io_error};
+use crate::config::{self, Config, create_private_dir, io_error};
 use crate::error::{Error, Result};
+use crate::init::{self, InitOptions};
 
 /// The OS user PostgreSQL runs as when we are root (it refuses to run as root).
 const POSTGRES_USER: &str = "postgres";
@@ -377,6 +378,83 @@ impl LocalCluster {
         cmd.output()
             .map_err(|e| Error::internal(format!("cannot run {}: {e}", program.display())))
     }
+}
+
+/// Makes sure the local cluster exists, holds the CRM (at the binary's
+/// latest migration) and runs; returns its address (no user: sessions log
+/// in) and whether it was created just now.
+pub fn ensure(config: &Config) -> Result<(String, bool)> {
+    // One folder for everything (OC12_HOME) is the token's folder, which
+    // is kept private: the server could not go through it.
+    let cluster = LocalCluster::new(config.paths.pgdata())
+        .with_private_parent(config.paths.data == config.paths.state);
+    let address = || cluster.address(crate::db::DEFAULT_DATABASE);
+    let ready = config.paths.data.join("pgdata.ready");
+    let latest = init::MIGRATIONS.last().map_or("", |m| m.name);
+    let is_current = || std::fs::read_to_string(&ready).is_ok_and(|s| s.trim() == latest);
+    if matches!(cluster.status(), Status::Running { .. }) && is_current() {
+        return Ok((address(), false));
+    }
+    let _lock = Lock::acquire(&config.paths.data)?;
+    let mut created = false;
+    if !cluster.exists() || !ready.exists() {
+        if cluster.exists() {
+            // A cluster without its configuration was never finished.
+            cluster.stop()?;
+            std::fs::remove_dir_all(cluster.socket_dir())
+                .map_err(|e| io_error(&cluster.pgdata, e))?;
+            let _ = std::fs::remove_file(&cluster.pgdata);
+        }
+        create_local(config, &cluster)?;
+        created = true;
+    } else if !is_current() {
+        // Made by an older version: its access rules and migrations are
+        // brought up to date.
+        cluster.write_access_rules()?;
+        cluster.stop()?;
+        cluster.start(None)?;
+        let report = init::init(&InitOptions {
+            admin_url: &cluster.url(SUPERUSER, crate::db::DEFAULT_DATABASE),
+            migrations: init::MIGRATIONS,
+            ..Default::default()
+        })?;
+        if report.changed_anything() {
+            eprintln!("{}", report.summary());
+        }
+    }
+    crate::fs::write_private_file(&ready, latest.as_bytes()).map_err(|e| io_error(&ready, e))?;
+    cluster.start(None)?;
+    Ok((address(), created))
+}
+
+fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
+    let admin_password = crate::auth::random_text(24);
+    eprintln!(
+        "creating the local cluster with the demo CRM in {}...",
+        cluster.pgdata.display()
+    );
+    cluster.create(&CreateOptions {
+        admin_password: Some(admin_password.clone()),
+        no_fsync: false,
+    })?;
+    cluster.start(None)?;
+    let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
+    let result = init::init(&InitOptions {
+        admin_url: &cluster.url(SUPERUSER, crate::db::DEFAULT_DATABASE),
+        demo_hash: Some(hash),
+        migrations: init::MIGRATIONS,
+        ..Default::default()
+    });
+    if let Err(e) = result {
+        cluster.stop_immediately();
+        let _ = std::fs::remove_dir_all(cluster.socket_dir());
+        let _ = std::fs::remove_file(&cluster.pgdata);
+        return Err(e);
+    }
+    config::update_config_file(
+        &config.paths,
+        &[(config::LOCAL_ADMIN_PASSWORD, admin_password.as_str())],
+    )
 }
 
 /// Takes an exclusive lock on the folder's `oc12.lock`, so that two shells

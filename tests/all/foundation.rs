@@ -329,7 +329,11 @@ fn an_unusable_home_is_a_clear_error() {
     let run = shell.args(["local", "start"]).run();
     // Not bad usage (exit 2): a file of the shell's own that cannot be made.
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(run.stderr().starts_with("error[file]: "), "{}", run.stderr());
+    assert!(
+        run.stderr().starts_with("error[file]: "),
+        "{}",
+        run.stderr()
+    );
     assert!(run.stderr().contains("OC12_HOME"), "{}", run.stderr());
 }
 
