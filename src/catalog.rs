@@ -158,12 +158,6 @@ impl Entity {
         fields.iter().filter(|f| !f.set.is_empty())
     }
 
-    /// The fields some department may give to `add`.
-    pub fn addable_fields(&self) -> impl Iterator<Item = &'static Field> {
-        let fields: &'static [Field] = self.fields;
-        fields.iter().filter(|f| !f.add.is_empty())
-    }
-
     pub fn required_fields(&self) -> impl Iterator<Item = &'static Field> {
         let fields: &'static [Field] = self.fields;
         fields.iter().filter(|f| f.required)

@@ -69,9 +69,6 @@ impl Paths {
     pub fn pgdata(&self) -> PathBuf {
         self.data.join("pgdata")
     }
-    pub fn token_file(&self) -> PathBuf {
-        self.state.join("token")
-    }
     pub fn history_file(&self) -> PathBuf {
         self.state.join("history")
     }

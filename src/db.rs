@@ -63,13 +63,6 @@ impl Roles {
     pub fn legacy_app(&self) -> String {
         format!("{}_app", self.prefix)
     }
-    pub fn department(&self, dept: &str) -> String {
-        format!("{}_{dept}", self.prefix)
-    }
-    /// The role of a collaborator; `registration` must already be validated.
-    pub fn collaborator(&self, registration: &str) -> String {
-        format!("{}_{registration}", self.prefix)
-    }
 }
 
 /// Parses a connection URL (or key=value string), adding the connect timeout

@@ -63,10 +63,6 @@ impl ReplHelper {
     pub fn source(&self) -> &dyn CompletionSource {
         self.source.as_ref()
     }
-
-    pub fn color(&self) -> bool {
-        self.color
-    }
 }
 
 /// Where the word under the cursor ends: completing in the middle of a word

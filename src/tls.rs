@@ -330,10 +330,6 @@ impl Tls {
         Tls::build(None, false, Params::default())
     }
 
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
-
     /// `url` with this connector's sslmode and sslrootcert (made absolute)
     /// appended, so that a URL derived from another keeps its protection.
     pub fn with_params(&self, url: String) -> String {
