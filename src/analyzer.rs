@@ -397,7 +397,7 @@ fn format(name: &ast::Name) -> Result<Format, Error> {
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(&name.text))
         .ok_or_else(|| {
-            let message = format!("no format `{}`: table, vertical, csv or json", name.text);
+            let message = format!("no format `{}`: {}", name.text, Format::choices());
             unknown(
                 name.span,
                 message,

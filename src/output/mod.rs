@@ -107,6 +107,16 @@ impl Format {
     pub fn names() -> impl Iterator<Item = &'static str> {
         Format::ALL.into_iter().map(Format::name)
     }
+
+    /// "table, vertical, csv or json", for messages.
+    pub fn choices() -> String {
+        let names: Vec<&str> = Format::names().collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 }
 
 impl fmt::Display for Format {
@@ -122,11 +132,7 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                Error::usage(format!(
-                    "unknown format `{s}`: use table, vertical, csv or json"
-                ))
-            })
+            .ok_or_else(|| Error::usage(format!("unknown format `{s}`: use {}", Format::choices())))
     }
 }
 
