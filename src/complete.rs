@@ -86,10 +86,7 @@ pub trait CompletionSource {
         crate::registry::communes_starting(partial, MAX_PLACES)
             .into_iter()
             .map(|name| {
-                let bare = name
-                    .chars()
-                    .all(|c| !c.is_whitespace() && !"'\"()=!<>~,;#\\".contains(c));
-                if bare {
+                if crate::lexer::is_bare_word(&name) {
                     name
                 } else {
                     crate::parser::quote(&name)

@@ -115,6 +115,11 @@ fn breaks_word(c: char) -> bool {
     c.is_whitespace() || "'\"()=!<>~,;#\\".contains(c)
 }
 
+/// Whether `text` reads back as one bare word, so it needs no quotes.
+pub fn is_bare_word(text: &str) -> bool {
+    !text.is_empty() && !text.contains(breaks_word)
+}
+
 /// Two-character operators first, so `<=` is not read as `<` then `=`.
 const OPERATORS: [(&str, Op); 10] = [
     ("!=", Op::Ne),
