@@ -111,6 +111,9 @@ pub struct Field {
     /// `add` fills it from France's registries when this other field is
     /// given and it is not (a company's name from its `siren`).
     pub filled_from: Option<&'static str>,
+    /// A collaborator reference only that department's members may hold:
+    /// the database refuses the others, so completion offers only them.
+    pub members_of: Option<Department>,
 }
 
 /// How an entity's records are written.
@@ -229,7 +232,7 @@ const COMMERCIAL: &[Department] = &[Commercial];
 const COMMERCIAL_GESTION: &[Department] = &[Commercial, Gestion];
 const SUPPORT_GESTION: &[Department] = &[Support, Gestion];
 
-const DEPARTMENTS: &[&str] = &["commercial", "gestion", "support"];
+const DEPARTMENTS: &[&str] = &[Commercial.name(), Gestion.name(), Support.name()];
 const ROLES: &[&str] = &["manager", "employee"];
 const STATUSES: &[&str] = &["unsigned", "signed", "canceled"];
 
@@ -253,6 +256,7 @@ const fn kept(name: &'static str, ty: FieldType, description: &'static str) -> F
         set: NOBODY,
         description,
         filled_from: None,
+        members_of: None,
     }
 }
 
@@ -276,6 +280,7 @@ const fn stored(
         set,
         description,
         filled_from: None,
+        members_of: None,
     }
 }
 
@@ -299,6 +304,11 @@ impl Field {
         self.filled_from = Some(key);
         self
     }
+
+    const fn members_of(mut self, department: Department) -> Field {
+        self.members_of = Some(department);
+        self
+    }
 }
 
 const fn derived(
@@ -320,6 +330,7 @@ const fn derived(
         set: NOBODY,
         description,
         filled_from: None,
+        members_of: None,
     }
 }
 
@@ -453,7 +464,8 @@ static ENTITIES: &[Entity] = &[
                 NOBODY,
                 GESTION,
                 "the commercial in charge (whoever added the client; gestion reassigns)",
-            ),
+            )
+            .members_of(Commercial),
             created(&["creation_date"], "first contact"),
             kept("updated", FieldType::DateTime, "last update or contact"),
         ],
@@ -615,7 +627,8 @@ static ENTITIES: &[Entity] = &[
                 "cl.commercial",
                 &[JOIN_CONTRACT_CLIENT],
                 "the client's commercial",
-            ),
+            )
+            .members_of(Commercial),
             stored(
                 "total",
                 &["full_amount_to_pay"],
@@ -691,7 +704,8 @@ static ENTITIES: &[Entity] = &[
                 "cl.commercial",
                 &[JOIN_EVENT_CONTRACT, JOIN_EVENT_CLIENT],
                 "the client's commercial",
-            ),
+            )
+            .members_of(Commercial),
             // Never given to `add`: gestion assigns the support afterwards.
             stored(
                 "support",
@@ -700,7 +714,8 @@ static ENTITIES: &[Entity] = &[
                 NOBODY,
                 GESTION,
                 "the support collaborator in charge (assigned by gestion)",
-            ),
+            )
+            .members_of(Support),
             stored(
                 "start",
                 &["event_start_date"],

@@ -120,10 +120,12 @@ impl CompletionSource for CatalogSource {
 
     fn ids_for(&self, entity: &str, field: &str, target: &str, prefix: &str) -> Vec<String> {
         // A collaborator field takes one department's members only.
-        let department = match (entity, field) {
-            ("event", "support") => "support",
-            ("client", "commercial") | ("contract", "commercial") => "commercial",
-            _ => return self.ids(target, prefix),
+        let Some(department) = catalog::entity(entity)
+            .and_then(|e| e.field(field))
+            .and_then(|f| f.members_of)
+            .map(catalog::Department::name)
+        else {
+            return self.ids(target, prefix);
         };
         let key: IdQuery = (department, format!("collaborator:{prefix}"));
         if let Some(hit) = self.cache.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
