@@ -801,9 +801,40 @@ static ENTITIES: &[Entity] = &[
 pub struct StatementHelp {
     /// The keyword, then any other spelling (`quit`, `exit`).
     pub names: &'static [&'static str],
+    /// What follows the keyword, for completion.
+    pub shape: Shape,
     pub syntax: &'static str,
     pub summary: &'static str,
     pub examples: &'static [&'static str],
+}
+
+/// What follows a statement's keyword: how the completer walks the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `ENTITY [where …] [order by …] [limit N] [offset N]`
+    List,
+    /// `ENTITY [where …]`
+    Count,
+    /// `ENTITY ID`
+    Record,
+    /// `contract ID`
+    ContractRecord,
+    /// `contract ID AMOUNT`
+    Pay,
+    /// `ENTITY FIELD=VALUE …`
+    Add,
+    /// `ENTITY ID FIELD=VALUE …`
+    Set,
+    /// `company|location QUERY…`
+    Lookup,
+    /// `[TOPIC]`
+    Topic,
+    /// `FORMAT`
+    Format,
+    /// `[REGISTRATION]`
+    Registration,
+    /// Nothing.
+    Bare,
 }
 
 /// What the "expected a statement" message lists.
@@ -813,6 +844,7 @@ pub const STATEMENT_EXAMPLES: &str =
 pub static STATEMENTS: &[StatementHelp] = &[
     StatementHelp {
         names: &["list"],
+        shape: Shape::List,
         syntax: "list ENTITY [where FILTER] [order by FIELD [asc|desc] {, FIELD [asc|desc]}] [limit N] [offset N]",
         summary: "list records, in the entity's field order, sorted by id unless told",
         examples: &[
@@ -824,6 +856,7 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["count"],
+        shape: Shape::Count,
         syntax: "count ENTITY [where FILTER]",
         summary: "count records",
         examples: &[
@@ -833,12 +866,14 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["show"],
+        shape: Shape::Record,
         syntax: "show ENTITY ID",
         summary: "one record with its relations",
         examples: &["show event geg2021", "show client mkc111"],
     },
     StatementHelp {
         names: &["add"],
+        shape: Shape::Add,
         syntax: "add ENTITY FIELD=VALUE ...",
         summary: "create a record (a readable id is generated when `id=` is omitted; a company's name, activity and location come from the registry by its siren, a location's city, region and country from its postcode; on a terminal, missing required fields are asked for)",
         examples: &[
@@ -850,6 +885,7 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["set"],
+        shape: Shape::Set,
         syntax: "set ENTITY ID FIELD=VALUE ...",
         summary: "change the named fields of one record",
         examples: &[
@@ -859,30 +895,35 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["delete"],
+        shape: Shape::Record,
         syntax: "delete ENTITY ID",
         summary: "remove one record (a record still referenced is a conflict)",
         examples: &["delete location ggg56110"],
     },
     StatementHelp {
         names: &["sign"],
+        shape: Shape::ContractRecord,
         syntax: "sign contract ID",
         summary: "set a contract's status to signed",
         examples: &["sign contract kc555"],
     },
     StatementHelp {
         names: &["pay"],
+        shape: Shape::Pay,
         syntax: "pay contract ID AMOUNT",
         summary: "lower what remains to pay on a contract, atomically (never below 0)",
         examples: &["pay contract ff555 20.99"],
     },
     StatementHelp {
         names: &["history"],
+        shape: Shape::Record,
         syntax: "history ENTITY ID",
         summary: "every change made to one record: when, by whom, old and new values",
         examples: &["history contract kc555"],
     },
     StatementHelp {
         names: &["lookup"],
+        shape: Shape::Lookup,
         syntax: "lookup company SIREN|'NAME WORDS' | lookup location POSTCODE|CITY",
         summary: "candidates from France's registries (offline: the bundled communes; a SIREN is only checked)",
         examples: &[
@@ -894,36 +935,42 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["login"],
+        shape: Shape::Registration,
         syntax: "login [REGISTRATION]",
         summary: "log in (the password is asked with echo off)",
         examples: &["login aa123456789"],
     },
     StatementHelp {
         names: &["logout"],
+        shape: Shape::Bare,
         syntax: "logout",
         summary: "forget the stored token",
         examples: &["logout"],
     },
     StatementHelp {
         names: &["whoami"],
+        shape: Shape::Bare,
         syntax: "whoami",
         summary: "registration, name, department and token expiry",
         examples: &["whoami"],
     },
     StatementHelp {
         names: &["passwd"],
+        shape: Shape::Registration,
         syntax: "passwd [REGISTRATION]",
         summary: "change your password; gestion resets somebody else's",
         examples: &["passwd", "passwd ae123456789"],
     },
     StatementHelp {
         names: &["help"],
+        shape: Shape::Topic,
         syntax: "help [STATEMENT|ENTITY|filters|values]",
         summary: "the statements, one statement's syntax, or an entity's fields",
         examples: &["help", "help list", "help events", "help filters"],
     },
     StatementHelp {
         names: &["format"],
+        shape: Shape::Format,
         syntax: "format table|vertical|csv|json",
         // The first line is the overview's; `help format` shows it all.
         summary: "how results are printed\n  \
@@ -938,6 +985,7 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["quit", "exit"],
+        shape: Shape::Bare,
         syntax: "quit | exit",
         summary: "leave the shell",
         examples: &["quit"],

@@ -8,7 +8,7 @@
 //! state where the walk stops says what may come next.
 
 use crate::ast::Op;
-use crate::catalog::{self, LIST_CLAUSES};
+use crate::catalog::{self, LIST_CLAUSES, Shape};
 use crate::lexer::{Lexeme as Token, Tok, tokenize};
 use crate::output::Format;
 
@@ -284,8 +284,9 @@ struct On {
 #[derive(Clone, Debug)]
 enum State {
     Verb,
-    Entity(&'static str),
-    Id(&'static str, &'static str),
+    /// The statement's shape (from the catalogue) expects an entity.
+    Entity(Shape),
+    Id(Shape, &'static str),
     /// After `list ENTITY` or a finished clause: the index in [`LIST_CLAUSES`] of
     /// the first clause that may still come.
     Clauses(On, usize),
@@ -326,6 +327,11 @@ enum State {
 pub(crate) struct Walker<'s> {
     src: &'s dyn CompletionSource,
     state: State,
+}
+
+/// `sign` and `pay` name `contract`, no other entity.
+fn on_contracts(shape: Shape) -> bool {
+    matches!(shape, Shape::ContractRecord | Shape::Pay)
 }
 
 fn is_number(w: &str) -> bool {
@@ -373,48 +379,56 @@ impl<'s> Walker<'s> {
         let value = matches!(t.kind, Tok::Word | Tok::Quoted { .. });
         match std::mem::replace(&mut self.state, State::Lost) {
             State::Verb => {
-                let Some(verb) = word.and_then(|_| src.verbs().into_iter().find(|v| *v == w))
+                let Some(shape) = word
+                    .filter(|_| src.verbs().contains(&w.as_str()))
+                    .and_then(catalog::statement_help)
+                    .map(|s| s.shape)
                 else {
                     return self.lost();
                 };
-                self.state = match verb {
-                    "list" | "count" | "show" | "add" | "set" | "delete" | "history" | "sign"
-                    | "pay" => State::Entity(verb),
-                    "help" => State::Topic,
-                    "lookup" => State::Lookup,
-                    "format" => State::Format,
-                    "login" | "passwd" => State::Registration,
-                    _ => State::Done,
+                self.state = match shape {
+                    Shape::List
+                    | Shape::Count
+                    | Shape::Record
+                    | Shape::ContractRecord
+                    | Shape::Pay
+                    | Shape::Add
+                    | Shape::Set => State::Entity(shape),
+                    Shape::Topic => State::Topic,
+                    Shape::Lookup => State::Lookup,
+                    Shape::Format => State::Format,
+                    Shape::Registration => State::Registration,
+                    Shape::Bare => State::Done,
                 };
                 Role::Verb
             }
-            State::Entity(verb) => {
+            State::Entity(shape) => {
                 let Some(entity) = word.and_then(|w| src.entity(w)) else {
                     return self.lost();
                 };
-                if matches!(verb, "sign" | "pay") && src.entity("contract") != Some(entity) {
+                if on_contracts(shape) && src.entity("contract") != Some(entity) {
                     return self.lost();
                 }
-                self.state = match verb {
-                    "list" | "count" => State::Clauses(
+                self.state = match shape {
+                    Shape::List | Shape::Count => State::Clauses(
                         On {
                             entity,
-                            count: verb == "count",
+                            count: shape == Shape::Count,
                         },
                         0,
                     ),
-                    "add" => State::Assign(entity, false, Vec::new()),
-                    _ => State::Id(verb, entity),
+                    Shape::Add => State::Assign(entity, false, Vec::new()),
+                    _ => State::Id(shape, entity),
                 };
                 Role::Entity
             }
-            State::Id(verb, entity) => {
+            State::Id(shape, entity) => {
                 if !value {
                     return self.lost();
                 }
-                self.state = match verb {
-                    "set" => State::Assign(entity, true, Vec::new()),
-                    "pay" => State::Amount,
+                self.state = match shape {
+                    Shape::Set => State::Assign(entity, true, Vec::new()),
+                    Shape::Pay => State::Amount,
                     _ => State::Done,
                 };
                 Role::Value
@@ -684,10 +698,10 @@ impl<'s> Walker<'s> {
         let kw = |list: Vec<&str>| styled(keywords(list, partial));
         let mut out = match &self.state {
             State::Verb => kw(src.verbs()),
-            State::Entity(verb) if matches!(*verb, "sign" | "pay") => kw(vec!["contract"]),
-            State::Entity(verb) => styled(entity_names(
+            State::Entity(shape) if on_contracts(*shape) => kw(vec!["contract"]),
+            State::Entity(shape) => styled(entity_names(
                 src,
-                matches!(*verb, "list" | "count"),
+                matches!(shape, Shape::List | Shape::Count),
                 partial,
             )),
             State::Id(_, entity) => id_list(src, entity, partial, ids),
@@ -777,9 +791,9 @@ impl<'s> Walker<'s> {
         };
         match &self.state {
             State::Verb | State::AfterValue(..) | State::Done | State::Lost => None,
-            State::Entity(verb) if matches!(*verb, "sign" | "pay") => keyword("contract"),
+            State::Entity(shape) if on_contracts(*shape) => keyword("contract"),
             State::Entity(_) => shown("ENTITY"),
-            State::Id("pay", _) => shown("ID AMOUNT"),
+            State::Id(Shape::Pay, _) => shown("ID AMOUNT"),
             State::Id(..) => shown("ID"),
             State::Clauses(on, next) => Self::clauses_from(*on, *next)
                 .first()
