@@ -1,8 +1,6 @@
 //! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
 //! its roles.
 
-use std::time::Duration;
-
 use postgres::Client;
 
 use crate::error::{Error, Result};
@@ -12,8 +10,6 @@ use crate::tls::{self, Tls};
 pub const SCHEMA: &str = "crm";
 /// The database name of the embedded cluster and the default for `init`.
 pub const DEFAULT_DATABASE: &str = "crm";
-/// How long a connection attempt may take before `error[connection]`.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Roles are global to a PostgreSQL cluster while a CRM lives in one
 /// database, so every role name of a CRM starts with a prefix derived from
@@ -161,7 +157,7 @@ mod tests {
         let c = parse_url("postgresql://app:pw@/crm?host=/tmp/x&port=5433").unwrap();
         assert_eq!(database_of(&c), Some("crm"));
         assert_eq!(describe(&c), "app@/tmp/x:5433/crm");
-        assert_eq!(c.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        assert_eq!(c.get_connect_timeout(), Some(&crate::tls::CONNECT_TIMEOUT));
         assert!(parse_url("http://[").is_err());
     }
 }

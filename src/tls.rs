@@ -22,6 +22,7 @@ use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use postgres::Socket;
@@ -626,6 +627,9 @@ fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     (rest.len() >= len).then(|| (&rest[..len], &rest[len..]))
 }
 
+/// How long a connection attempt may take before `error[connection]`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// [`crate::db::parse_url`] for a string without the TLS parameters postgres does not
 /// know; `shown` is what messages name (without its password).
 pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
@@ -636,7 +640,7 @@ pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
         ))
     })?;
     if config.get_connect_timeout().is_none() {
-        config.connect_timeout(crate::db::CONNECT_TIMEOUT);
+        config.connect_timeout(CONNECT_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("oc12-shell");
