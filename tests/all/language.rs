@@ -817,7 +817,7 @@ fails! {
 
 #[test]
 fn lookup_is_a_meta_statement_with_a_checked_query() {
-    use oc12::registry::{Lookup, Query};
+    use oc12::analyzer::{Lookup, Query};
     let lookup = |src: &str| match check(src).unwrap().pop() {
         Some(Checked::Meta(analyzer::Meta::Lookup(Lookup { query, .. }))) => query,
         other => panic!("{other:?}"),
