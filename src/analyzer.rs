@@ -17,7 +17,7 @@ use crate::ast::{self, Op, StatementKind, ValueKind};
 use crate::catalog::{self, Entity, Field, FieldType, StatementHelp, Writes};
 use crate::error::{Error, ErrorKind, Span};
 use crate::output::Format;
-use crate::registry::{self, Lookup, Query};
+use crate::registry;
 use crate::value::Param;
 
 /// A statement that passed every check. Data statements become one SQL plan
@@ -358,7 +358,7 @@ fn lookup(what: &ast::Name, query: &[ast::Value]) -> Result<Lookup, Error> {
                 let message = format!("`{text}` is not a SIREN: it has 9 digits");
                 return Err(invalid(span, message));
             }
-            if !registry::siren_ok(&compact) {
+            if !siren_ok(&compact) {
                 let message = format!("`{compact}` is not a SIREN: its check digit is wrong");
                 return Err(invalid(span, message));
             }
@@ -397,13 +397,65 @@ fn format(name: &ast::Name) -> Result<Format, Error> {
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(&name.text))
         .ok_or_else(|| {
-            let message = format!("no format `{}`: table, vertical, csv or json", name.text);
+            let message = format!("no format `{}`: {}", name.text, Format::choices());
             unknown(
                 name.span,
                 message,
-                catalog::suggest(&name.text, catalog::FORMATS.iter().copied()),
+                catalog::suggest(&name.text, Format::names()),
             )
         })
+}
+
+/// What `lookup` looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// 9 digits with a valid check digit.
+    Siren(String),
+    CompanyName(String),
+    /// 5 digits.
+    Postcode(String),
+    City(String),
+}
+
+/// `lookup company|location QUERY`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub query: Query,
+    /// Where the query was typed.
+    pub span: Span,
+}
+
+/// A SIREN's check: 9 digits whose Luhn sum is a multiple of 10 (as the
+/// database's `crm.luhn_ok`).
+pub fn siren_ok(siren: &str) -> bool {
+    siren.len() == 9
+        && siren.bytes().all(|b| b.is_ascii_digit())
+        && luhn_sum(siren).is_multiple_of(10)
+}
+
+/// The digit that, written after `digits`, makes their Luhn sum a multiple
+/// of 10.
+pub fn luhn_check_digit(digits: &str) -> u32 {
+    (10 - luhn_sum(&format!("{digits}0")) % 10) % 10
+}
+
+/// Luhn's sum: from the right, every second digit doubled (less 9 when
+/// above 9).
+fn luhn_sum(digits: &str) -> u32 {
+    digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let d = d * 2;
+                if d > 9 { d - 9 } else { d }
+            } else {
+                d
+            }
+        })
+        .sum()
 }
 
 // ---------------------------------------------------------------------------
@@ -593,7 +645,7 @@ fn registry_rules(
         return Ok(operand);
     };
     match (entity.name, field.name) {
-        ("company", "siren") if !registry::siren_ok(text) => {
+        ("company", "siren") if !siren_ok(text) => {
             let why = if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
                 "its check digit is wrong"
             } else {
@@ -866,4 +918,28 @@ fn not_a_date(value: &ast::Value) -> Error {
         )
     };
     invalid(value.span, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sirens_are_luhn_checked() {
+        for ok in [
+            "999222888",
+            "999333883",
+            "999686686",
+            "732829320",
+            "356000000",
+        ] {
+            assert!(siren_ok(ok), "{ok}");
+        }
+        for bad in ["999222889", "99922288", "9992228880", "99922288a", ""] {
+            assert!(!siren_ok(bad), "{bad}");
+        }
+        assert_eq!(luhn_check_digit("35600000"), 0);
+        assert_eq!(luhn_check_digit("73282932"), 0);
+        assert_eq!(luhn_check_digit("99922288"), 8);
+    }
 }

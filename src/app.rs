@@ -67,7 +67,7 @@ fn run_init(
     }
     let Some(admin_url) = admin_url else {
         // The local cluster: created (with the demo CRM) on first use.
-        let created = ensure_local(config)?.1;
+        let created = local::ensure(config)?.1;
         let cluster = LocalCluster::new(config.paths.pgdata());
         if !created {
             let report = init::init(&InitOptions {
@@ -170,7 +170,7 @@ fn run_generate(config: &Config, events: u64, seed: u64, admin_url: Option<Strin
     let admin_url = match admin_url {
         Some(u) => u,
         None => {
-            ensure_local(config)?;
+            local::ensure(config)?;
             LocalCluster::new(config.paths.pgdata())
                 .url(local::SUPERUSER, crate::db::DEFAULT_DATABASE)
         }
@@ -190,7 +190,7 @@ fn run_local(config: &Config, action: LocalAction) -> Result<i32> {
     match action {
         LocalAction::Start { listen } => {
             let listen = listen.as_deref().map(parse_listen).transpose()?;
-            ensure_local(config)?;
+            local::ensure(config)?;
             if let Some((addr, port)) = &listen {
                 cluster.start(Some((addr.as_str(), *port)))?;
                 println!(
@@ -268,92 +268,4 @@ fn parse_listen(s: &str) -> Result<(String, u16)> {
     addr.parse::<std::net::IpAddr>()
         .map_err(|_| Error::usage(format!("`{addr}` is not an IP address")))?;
     Ok((addr.to_owned(), port))
-}
-
-/// The database URL to use: `OC12_DATABASE_URL`, or the local cluster,
-/// created with the demo CRM on first use and started when it is down.
-pub fn database_url(config: &Config) -> Result<String> {
-    match config.database_url() {
-        Some(url) => Ok(url.to_owned()),
-        None => ensure_local(config).map(|(url, _)| url),
-    }
-}
-
-/// Makes sure the local cluster exists, holds the CRM (at the binary's
-/// latest migration) and runs; returns its address (no user: sessions log
-/// in) and whether it was created just now.
-pub fn ensure_local(config: &Config) -> Result<(String, bool)> {
-    // One folder for everything (OC12_HOME) is the token's folder, which
-    // is kept private: the server could not go through it.
-    let cluster = LocalCluster::new(config.paths.pgdata())
-        .with_private_parent(config.paths.data == config.paths.state);
-    let address = || cluster.address(crate::db::DEFAULT_DATABASE);
-    let ready = config.paths.data.join("pgdata.ready");
-    let latest = init::MIGRATIONS.last().map_or("", |m| m.name);
-    let is_current = || std::fs::read_to_string(&ready).is_ok_and(|s| s.trim() == latest);
-    if matches!(cluster.status(), Status::Running { .. }) && is_current() {
-        return Ok((address(), false));
-    }
-    let _lock = local::Lock::acquire(&config.paths.data)?;
-    let mut created = false;
-    if !cluster.exists() || !ready.exists() {
-        if cluster.exists() {
-            // A cluster without its configuration was never finished.
-            cluster.stop()?;
-            std::fs::remove_dir_all(cluster.socket_dir())
-                .map_err(|e| config::io_error(&cluster.pgdata, e))?;
-            let _ = std::fs::remove_file(&cluster.pgdata);
-        }
-        create_local(config, &cluster)?;
-        created = true;
-    } else if !is_current() {
-        // Made by an older version: its access rules and migrations are
-        // brought up to date.
-        cluster.write_access_rules()?;
-        cluster.stop()?;
-        cluster.start(None)?;
-        let report = init::init(&InitOptions {
-            admin_url: &cluster.url(local::SUPERUSER, crate::db::DEFAULT_DATABASE),
-            migrations: init::MIGRATIONS,
-            ..Default::default()
-        })?;
-        if report.changed_anything() {
-            eprintln!("{}", report.summary());
-        }
-    }
-    config::create_new_private(&ready)
-        .and_then(|mut f| f.write_all(latest.as_bytes()))
-        .map_err(|e| config::io_error(&ready, e))?;
-    cluster.start(None)?;
-    Ok((address(), created))
-}
-
-fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
-    let admin_password = init::random_token(24);
-    eprintln!(
-        "creating the local cluster with the demo CRM in {}...",
-        cluster.pgdata.display()
-    );
-    cluster.create(&local::CreateOptions {
-        admin_password: Some(admin_password.clone()),
-        no_fsync: false,
-    })?;
-    cluster.start(None)?;
-    let hash = crate::auth::hash_password(local::DEMO_PASSWORD)?;
-    let result = init::init(&InitOptions {
-        admin_url: &cluster.url(local::SUPERUSER, crate::db::DEFAULT_DATABASE),
-        demo_hash: Some(hash),
-        migrations: init::MIGRATIONS,
-        ..Default::default()
-    });
-    if let Err(e) = result {
-        cluster.stop_immediately();
-        let _ = std::fs::remove_dir_all(cluster.socket_dir());
-        let _ = std::fs::remove_file(&cluster.pgdata);
-        return Err(e);
-    }
-    config::update_config_file(
-        &config.paths,
-        &[(config::LOCAL_ADMIN_PASSWORD, admin_password.as_str())],
-    )
 }

@@ -56,7 +56,7 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
                 || a.field.text.eq_ignore_ascii_case("code_postal")
         })
     {
-        let found = crate::registry::offline_communes(&crate::registry::Query::Postcode(
+        let found = crate::registry::offline_communes(&crate::analyzer::Query::Postcode(
             postcode.value.text.clone(),
         ));
         if found.len() > 1 {

@@ -62,6 +62,9 @@ pub enum Op {
 }
 
 impl Op {
+    /// In the order completion offers them.
+    pub const ALL: [Op; 7] = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Contains];
+
     pub const fn symbol(self) -> &'static str {
         match self {
             Op::Eq => "=",

@@ -12,10 +12,10 @@ mod token;
 
 pub use password::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
-    generate_password, hash_password, hash_password_with_cost, proof,
+    generate_password, hash_password, hash_password_with_cost, proof, random_text,
 };
-pub use store::{TOKEN_FILE, delete_token, load_token, save_token};
-pub use token::{Claims, Credential, MAX_SESSION, parse_ttl};
+pub use store::{delete_token, load_token, save_token};
+pub use token::{Claims, Credential, parse_ttl};
 
 use std::path::Path;
 

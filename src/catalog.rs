@@ -111,6 +111,9 @@ pub struct Field {
     /// `add` fills it from France's registries when this other field is
     /// given and it is not (a company's name from its `siren`).
     pub filled_from: Option<&'static str>,
+    /// A collaborator reference only that department's members may hold:
+    /// the database refuses the others, so completion offers only them.
+    pub members_of: Option<Department>,
 }
 
 /// How an entity's records are written.
@@ -156,12 +159,6 @@ impl Entity {
     pub fn settable_fields(&self) -> impl Iterator<Item = &'static Field> {
         let fields: &'static [Field] = self.fields;
         fields.iter().filter(|f| !f.set.is_empty())
-    }
-
-    /// The fields some department may give to `add`.
-    pub fn addable_fields(&self) -> impl Iterator<Item = &'static Field> {
-        let fields: &'static [Field] = self.fields;
-        fields.iter().filter(|f| !f.add.is_empty())
     }
 
     pub fn required_fields(&self) -> impl Iterator<Item = &'static Field> {
@@ -235,7 +232,7 @@ const COMMERCIAL: &[Department] = &[Commercial];
 const COMMERCIAL_GESTION: &[Department] = &[Commercial, Gestion];
 const SUPPORT_GESTION: &[Department] = &[Support, Gestion];
 
-const DEPARTMENTS: &[&str] = &["commercial", "gestion", "support"];
+const DEPARTMENTS: &[&str] = &[Commercial.name(), Gestion.name(), Support.name()];
 const ROLES: &[&str] = &["manager", "employee"];
 const STATUSES: &[&str] = &["unsigned", "signed", "canceled"];
 
@@ -259,6 +256,7 @@ const fn kept(name: &'static str, ty: FieldType, description: &'static str) -> F
         set: NOBODY,
         description,
         filled_from: None,
+        members_of: None,
     }
 }
 
@@ -282,6 +280,7 @@ const fn stored(
         set,
         description,
         filled_from: None,
+        members_of: None,
     }
 }
 
@@ -305,6 +304,11 @@ impl Field {
         self.filled_from = Some(key);
         self
     }
+
+    const fn members_of(mut self, department: Department) -> Field {
+        self.members_of = Some(department);
+        self
+    }
 }
 
 const fn derived(
@@ -326,6 +330,7 @@ const fn derived(
         set: NOBODY,
         description,
         filled_from: None,
+        members_of: None,
     }
 }
 
@@ -459,7 +464,8 @@ static ENTITIES: &[Entity] = &[
                 NOBODY,
                 GESTION,
                 "the commercial in charge (whoever added the client; gestion reassigns)",
-            ),
+            )
+            .members_of(Commercial),
             created(&["creation_date"], "first contact"),
             kept("updated", FieldType::DateTime, "last update or contact"),
         ],
@@ -621,7 +627,8 @@ static ENTITIES: &[Entity] = &[
                 "cl.commercial",
                 &[JOIN_CONTRACT_CLIENT],
                 "the client's commercial",
-            ),
+            )
+            .members_of(Commercial),
             stored(
                 "total",
                 &["full_amount_to_pay"],
@@ -697,7 +704,8 @@ static ENTITIES: &[Entity] = &[
                 "cl.commercial",
                 &[JOIN_EVENT_CONTRACT, JOIN_EVENT_CLIENT],
                 "the client's commercial",
-            ),
+            )
+            .members_of(Commercial),
             // Never given to `add`: gestion assigns the support afterwards.
             stored(
                 "support",
@@ -706,7 +714,8 @@ static ENTITIES: &[Entity] = &[
                 NOBODY,
                 GESTION,
                 "the support collaborator in charge (assigned by gestion)",
-            ),
+            )
+            .members_of(Support),
             stored(
                 "start",
                 &["event_start_date"],
@@ -792,9 +801,40 @@ static ENTITIES: &[Entity] = &[
 pub struct StatementHelp {
     /// The keyword, then any other spelling (`quit`, `exit`).
     pub names: &'static [&'static str],
+    /// What follows the keyword, for completion.
+    pub shape: Shape,
     pub syntax: &'static str,
     pub summary: &'static str,
     pub examples: &'static [&'static str],
+}
+
+/// What follows a statement's keyword: how the completer walks the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `ENTITY [where …] [order by …] [limit N] [offset N]`
+    List,
+    /// `ENTITY [where …]`
+    Count,
+    /// `ENTITY ID`
+    Record,
+    /// `contract ID`
+    ContractRecord,
+    /// `contract ID AMOUNT`
+    Pay,
+    /// `ENTITY FIELD=VALUE …`
+    Add,
+    /// `ENTITY ID FIELD=VALUE …`
+    Set,
+    /// `company|location QUERY…`
+    Lookup,
+    /// `[TOPIC]`
+    Topic,
+    /// `FORMAT`
+    Format,
+    /// `[REGISTRATION]`
+    Registration,
+    /// Nothing.
+    Bare,
 }
 
 /// What the "expected a statement" message lists.
@@ -804,6 +844,7 @@ pub const STATEMENT_EXAMPLES: &str =
 pub static STATEMENTS: &[StatementHelp] = &[
     StatementHelp {
         names: &["list"],
+        shape: Shape::List,
         syntax: "list ENTITY [where FILTER] [order by FIELD [asc|desc] {, FIELD [asc|desc]}] [limit N] [offset N]",
         summary: "list records, in the entity's field order, sorted by id unless told",
         examples: &[
@@ -815,6 +856,7 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["count"],
+        shape: Shape::Count,
         syntax: "count ENTITY [where FILTER]",
         summary: "count records",
         examples: &[
@@ -824,12 +866,14 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["show"],
+        shape: Shape::Record,
         syntax: "show ENTITY ID",
         summary: "one record with its relations",
         examples: &["show event geg2021", "show client mkc111"],
     },
     StatementHelp {
         names: &["add"],
+        shape: Shape::Add,
         syntax: "add ENTITY FIELD=VALUE ...",
         summary: "create a record (a readable id is generated when `id=` is omitted; a company's name, activity and location come from the registry by its siren, a location's city, region and country from its postcode; on a terminal, missing required fields are asked for)",
         examples: &[
@@ -841,6 +885,7 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["set"],
+        shape: Shape::Set,
         syntax: "set ENTITY ID FIELD=VALUE ...",
         summary: "change the named fields of one record",
         examples: &[
@@ -850,30 +895,35 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["delete"],
+        shape: Shape::Record,
         syntax: "delete ENTITY ID",
         summary: "remove one record (a record still referenced is a conflict)",
         examples: &["delete location ggg56110"],
     },
     StatementHelp {
         names: &["sign"],
+        shape: Shape::ContractRecord,
         syntax: "sign contract ID",
         summary: "set a contract's status to signed",
         examples: &["sign contract kc555"],
     },
     StatementHelp {
         names: &["pay"],
+        shape: Shape::Pay,
         syntax: "pay contract ID AMOUNT",
         summary: "lower what remains to pay on a contract, atomically (never below 0)",
         examples: &["pay contract ff555 20.99"],
     },
     StatementHelp {
         names: &["history"],
+        shape: Shape::Record,
         syntax: "history ENTITY ID",
         summary: "every change made to one record: when, by whom, old and new values",
         examples: &["history contract kc555"],
     },
     StatementHelp {
         names: &["lookup"],
+        shape: Shape::Lookup,
         syntax: "lookup company SIREN|'NAME WORDS' | lookup location POSTCODE|CITY",
         summary: "candidates from France's registries (offline: the bundled communes; a SIREN is only checked)",
         examples: &[
@@ -885,36 +935,42 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["login"],
+        shape: Shape::Registration,
         syntax: "login [REGISTRATION]",
         summary: "log in (the password is asked with echo off)",
         examples: &["login aa123456789"],
     },
     StatementHelp {
         names: &["logout"],
+        shape: Shape::Bare,
         syntax: "logout",
         summary: "forget the stored token",
         examples: &["logout"],
     },
     StatementHelp {
         names: &["whoami"],
+        shape: Shape::Bare,
         syntax: "whoami",
         summary: "registration, name, department and token expiry",
         examples: &["whoami"],
     },
     StatementHelp {
         names: &["passwd"],
+        shape: Shape::Registration,
         syntax: "passwd [REGISTRATION]",
         summary: "change your password; gestion resets somebody else's",
         examples: &["passwd", "passwd ae123456789"],
     },
     StatementHelp {
         names: &["help"],
+        shape: Shape::Topic,
         syntax: "help [STATEMENT|ENTITY|filters|values]",
         summary: "the statements, one statement's syntax, or an entity's fields",
         examples: &["help", "help list", "help events", "help filters"],
     },
     StatementHelp {
         names: &["format"],
+        shape: Shape::Format,
         syntax: "format table|vertical|csv|json",
         // The first line is the overview's; `help format` shows it all.
         summary: "how results are printed\n  \
@@ -930,6 +986,7 @@ pub static STATEMENTS: &[StatementHelp] = &[
     },
     StatementHelp {
         names: &["quit", "exit"],
+        shape: Shape::Bare,
         syntax: "quit | exit",
         summary: "leave the shell",
         examples: &["quit"],
@@ -953,8 +1010,6 @@ pub static TOPICS: &[(&str, &str)] = &[
          '2023-06-04 13:00' or 2023-06-04T13:00; none; me (you, for fields naming a collaborator); today",
     ),
 ];
-
-pub const FORMATS: &[&str] = &["table", "vertical", "csv", "json"];
 
 /// Every statement keyword, `exit` included.
 pub fn statement_keywords() -> impl Iterator<Item = &'static str> {

@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::Format;
+
 const EXAMPLES: &str = "\
 Examples:
   oc12-shell                                   open the shell (the demo CRM by default)
@@ -44,7 +46,7 @@ pub struct RunArgs {
 
     /// Output format
     #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    pub format: Option<Format>,
 
     /// Commit the whole script or nothing of it
     #[arg(short = '1', long)]
@@ -108,14 +110,6 @@ impl Cli {
         cli.run.sources = sources.into_iter().map(|(_, s)| s).collect();
         cli
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    Table,
-    Vertical,
-    Csv,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

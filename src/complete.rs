@@ -7,28 +7,55 @@
 //! state machine that knows the shape of each statement (LANGUAGE.md); the
 //! state where the walk stops says what may come next.
 
-use crate::repl_lex::{Tok, Token, tokenize};
+use crate::ast::Op;
+use crate::catalog::{self, LIST_CLAUSES, Shape};
+use crate::lexer::{Lexeme as Token, Tok, tokenize};
+use crate::output::Format;
 
 /// What completion, hints and highlighting need to know about the language's
-/// names and the database's ids.
+/// names and the database's ids. Names come from the catalogue; only ids
+/// need a database, so they are the one thing a source must provide.
 pub trait CompletionSource {
-    /// `list count show add set delete sign pay history login logout whoami
-    /// passwd help format quit exit`.
-    fn verbs(&self) -> Vec<&'static str>;
+    /// The statement keywords (`list count show … quit exit`).
+    fn verbs(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = catalog::statement_keywords().collect();
+        v.dedup();
+        v
+    }
     /// Every entity name a user may type, singular and plural.
-    fn entities(&self) -> Vec<&'static str>;
+    fn entities(&self) -> Vec<&'static str> {
+        catalog::entity_names().collect()
+    }
     /// The canonical entity of a typed name (singular or plural, any case).
-    fn entity(&self, word: &str) -> Option<&'static str>;
+    fn entity(&self, word: &str) -> Option<&'static str> {
+        catalog::entity(word).map(|e| e.name)
+    }
     /// The entity's field names in display order (no aliases).
-    fn fields(&self, entity: &str) -> Vec<&'static str>;
+    fn fields(&self, entity: &str) -> Vec<&'static str> {
+        catalog::entity(entity).map_or_else(Vec::new, |e| e.field_names().collect())
+    }
     /// The fields `set` may change.
-    fn settable_fields(&self, entity: &str) -> Vec<&'static str>;
+    fn settable_fields(&self, entity: &str) -> Vec<&'static str> {
+        catalog::entity(entity)
+            .map_or_else(Vec::new, |e| e.settable_fields().map(|f| f.name).collect())
+    }
     /// The allowed values of an enumerated field, empty for other fields.
-    fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str>;
+    fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str> {
+        catalog::entity(entity)
+            .and_then(|e| e.field(field))
+            .map_or_else(Vec::new, |f| f.enum_values().to_vec())
+    }
     /// The entity a reference field points at.
-    fn reference(&self, entity: &str, field: &str) -> Option<&'static str>;
+    fn reference(&self, entity: &str, field: &str) -> Option<&'static str> {
+        catalog::entity(entity)?
+            .field(field)?
+            .references()
+            .map(|e| e.name)
+    }
     /// Whether the field names a collaborator, so that `me` fits it.
-    fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool;
+    fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool {
+        self.reference(entity, field) == Some("collaborator")
+    }
     /// Ids of the entity starting with `prefix`, from the database.
     fn ids(&self, entity: &str, prefix: &str) -> Vec<String>;
     /// Ids that fit `field` of `entity`, which references `target`: the
@@ -39,14 +66,13 @@ pub trait CompletionSource {
         self.ids(target, prefix)
     }
     /// What `help` accepts.
-    fn help_topics(&self) -> Vec<&'static str>;
-    /// The canonical field for a typed field name. The default matches the
-    /// display names regardless of case; the catalogue also knows aliases
-    /// such as `remain_amount_to_pay`.
+    fn help_topics(&self) -> Vec<&'static str> {
+        catalog::help_topics().collect()
+    }
+    /// The canonical field for a typed name or alias (`remain_amount_to_pay`),
+    /// regardless of case.
     fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
-        self.fields(entity)
-            .into_iter()
-            .find(|f| f.eq_ignore_ascii_case(word))
+        catalog::entity(entity)?.field(word).map(|f| f.name)
     }
     /// What `lookup location` completes: postcodes for digits, commune
     /// names (quoted when they must be) for letters, from the bundled data.
@@ -60,10 +86,7 @@ pub trait CompletionSource {
         crate::registry::communes_starting(partial, MAX_PLACES)
             .into_iter()
             .map(|name| {
-                let bare = name
-                    .chars()
-                    .all(|c| !c.is_whitespace() && !"'\"()=!<>~,;#\\".contains(c));
-                if bare {
+                if crate::lexer::is_bare_word(&name) {
                     name
                 } else {
                     crate::parser::quote(&name)
@@ -80,6 +103,32 @@ pub trait CompletionSource {
     }
 }
 
+/// The catalogue's names and no ids: what the completer knows without a
+/// database.
+pub struct NamesOnly;
+
+impl CompletionSource for NamesOnly {
+    fn ids(&self, _: &str, _: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Where the first word of `text` that does not fit where it stands begins
+/// (what the prompt paints red), if any. Statements are walked one after
+/// the other, as the prompt does.
+pub fn first_unknown(text: &str, src: &dyn CompletionSource) -> Option<usize> {
+    let mut walker = Walker::new(src);
+    for t in tokenize(text) {
+        match t.kind {
+            Tok::Comment | Tok::Continuation => {}
+            Tok::End => walker = Walker::new(src),
+            _ if walker.step(&t) == Role::Unknown => return Some(t.start),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// How many postcodes or communes one Tab offers at most.
 const MAX_PLACES: usize = 50;
 
@@ -91,10 +140,6 @@ pub struct Hint {
     pub display: String,
     pub completion: Option<String>,
 }
-
-const FORMATS: [&str; 4] = ["table", "vertical", "csv", "json"];
-const OPERATORS: [&str; 7] = ["=", "!=", "<", "<=", ">", ">=", "~"];
-const CLAUSES: [&str; 4] = ["where", "order by", "limit", "offset"];
 
 /// The completions for the word before `pos` in `line`: where that word
 /// starts (the text from there to `pos` is replaced) and the candidates.
@@ -239,9 +284,10 @@ struct On {
 #[derive(Clone, Debug)]
 enum State {
     Verb,
-    Entity(&'static str),
-    Id(&'static str, &'static str),
-    /// After `list ENTITY` or a finished clause: the index in [`CLAUSES`] of
+    /// The statement's shape (from the catalogue) expects an entity.
+    Entity(Shape),
+    Id(Shape, &'static str),
+    /// After `list ENTITY` or a finished clause: the index in [`LIST_CLAUSES`] of
     /// the first clause that may still come.
     Clauses(On, usize),
     /// A filter expects a field, `not` or `(`.
@@ -281,6 +327,11 @@ enum State {
 pub(crate) struct Walker<'s> {
     src: &'s dyn CompletionSource,
     state: State,
+}
+
+/// `sign` and `pay` name `contract`, no other entity.
+fn on_contracts(shape: Shape) -> bool {
+    matches!(shape, Shape::ContractRecord | Shape::Pay)
 }
 
 fn is_number(w: &str) -> bool {
@@ -328,48 +379,56 @@ impl<'s> Walker<'s> {
         let value = matches!(t.kind, Tok::Word | Tok::Quoted { .. });
         match std::mem::replace(&mut self.state, State::Lost) {
             State::Verb => {
-                let Some(verb) = word.and_then(|_| src.verbs().into_iter().find(|v| *v == w))
+                let Some(shape) = word
+                    .filter(|_| src.verbs().contains(&w.as_str()))
+                    .and_then(catalog::statement_help)
+                    .map(|s| s.shape)
                 else {
                     return self.lost();
                 };
-                self.state = match verb {
-                    "list" | "count" | "show" | "add" | "set" | "delete" | "history" | "sign"
-                    | "pay" => State::Entity(verb),
-                    "help" => State::Topic,
-                    "lookup" => State::Lookup,
-                    "format" => State::Format,
-                    "login" | "passwd" => State::Registration,
-                    _ => State::Done,
+                self.state = match shape {
+                    Shape::List
+                    | Shape::Count
+                    | Shape::Record
+                    | Shape::ContractRecord
+                    | Shape::Pay
+                    | Shape::Add
+                    | Shape::Set => State::Entity(shape),
+                    Shape::Topic => State::Topic,
+                    Shape::Lookup => State::Lookup,
+                    Shape::Format => State::Format,
+                    Shape::Registration => State::Registration,
+                    Shape::Bare => State::Done,
                 };
                 Role::Verb
             }
-            State::Entity(verb) => {
+            State::Entity(shape) => {
                 let Some(entity) = word.and_then(|w| src.entity(w)) else {
                     return self.lost();
                 };
-                if matches!(verb, "sign" | "pay") && src.entity("contract") != Some(entity) {
+                if on_contracts(shape) && src.entity("contract") != Some(entity) {
                     return self.lost();
                 }
-                self.state = match verb {
-                    "list" | "count" => State::Clauses(
+                self.state = match shape {
+                    Shape::List | Shape::Count => State::Clauses(
                         On {
                             entity,
-                            count: verb == "count",
+                            count: shape == Shape::Count,
                         },
                         0,
                     ),
-                    "add" => State::Assign(entity, false, Vec::new()),
-                    _ => State::Id(verb, entity),
+                    Shape::Add => State::Assign(entity, false, Vec::new()),
+                    _ => State::Id(shape, entity),
                 };
                 Role::Entity
             }
-            State::Id(verb, entity) => {
+            State::Id(shape, entity) => {
                 if !value {
                     return self.lost();
                 }
-                self.state = match verb {
-                    "set" => State::Assign(entity, true, Vec::new()),
-                    "pay" => State::Amount,
+                self.state = match shape {
+                    Shape::Set => State::Assign(entity, true, Vec::new()),
+                    Shape::Pay => State::Amount,
                     _ => State::Done,
                 };
                 Role::Value
@@ -524,7 +583,7 @@ impl<'s> Walker<'s> {
                 if known { Role::Keyword } else { Role::Unknown }
             }
             State::Format => {
-                if !FORMATS.contains(&w.as_str()) {
+                if !Format::names().any(|f| f == w) {
                     return self.lost();
                 }
                 self.state = State::Done;
@@ -557,7 +616,7 @@ impl<'s> Walker<'s> {
     }
 
     fn clauses_from(on: On, next: usize) -> Vec<&'static str> {
-        CLAUSES
+        LIST_CLAUSES
             .iter()
             .enumerate()
             .filter(|&(i, _)| next <= i && (!on.count || i == 0))
@@ -639,10 +698,10 @@ impl<'s> Walker<'s> {
         let kw = |list: Vec<&str>| styled(keywords(list, partial));
         let mut out = match &self.state {
             State::Verb => kw(src.verbs()),
-            State::Entity(verb) if matches!(*verb, "sign" | "pay") => kw(vec!["contract"]),
-            State::Entity(verb) => styled(entity_names(
+            State::Entity(shape) if on_contracts(*shape) => kw(vec!["contract"]),
+            State::Entity(shape) => styled(entity_names(
                 src,
-                matches!(*verb, "list" | "count"),
+                matches!(shape, Shape::List | Shape::Count),
                 partial,
             )),
             State::Id(_, entity) => id_list(src, entity, partial, ids),
@@ -652,7 +711,7 @@ impl<'s> Walker<'s> {
                 v.push("not");
                 kw(v)
             }
-            State::Operator(..) => keywords(OPERATORS, partial),
+            State::Operator(..) => keywords(Op::ALL.map(Op::symbol), partial),
             State::FilterValue(on, _, field) => self.values(on.entity, field, partial, ids),
             State::AfterValue(on, depth) => {
                 let mut v = vec!["and", "or"];
@@ -691,7 +750,7 @@ impl<'s> Walker<'s> {
             State::Lookup => kw(vec!["company", "location"]),
             State::LookupQuery("location") => src.places(partial),
             State::Topic => kw(src.help_topics()),
-            State::Format => kw(FORMATS.to_vec()),
+            State::Format => kw(Format::names().collect()),
             State::Registration => match src.entity("collaborator") {
                 Some(c) => id_list(src, c, partial, ids),
                 None => Vec::new(),
@@ -732,9 +791,9 @@ impl<'s> Walker<'s> {
         };
         match &self.state {
             State::Verb | State::AfterValue(..) | State::Done | State::Lost => None,
-            State::Entity(verb) if matches!(*verb, "sign" | "pay") => keyword("contract"),
+            State::Entity(shape) if on_contracts(*shape) => keyword("contract"),
             State::Entity(_) => shown("ENTITY"),
-            State::Id("pay", _) => shown("ID AMOUNT"),
+            State::Id(Shape::Pay, _) => shown("ID AMOUNT"),
             State::Id(..) => shown("ID"),
             State::Clauses(on, next) => Self::clauses_from(*on, *next)
                 .first()
@@ -761,7 +820,7 @@ impl<'s> Walker<'s> {
             State::LookupQuery(_) => shown("POSTCODE|CITY"),
             State::LookupMore => None,
             State::Topic => shown("[TOPIC]"),
-            State::Format => shown(&FORMATS.join("|")),
+            State::Format => shown(&Format::names().collect::<Vec<_>>().join("|")),
             State::Registration => shown("[REGISTRATION]"),
         }
     }
@@ -818,108 +877,13 @@ fn entity_names(src: &dyn CompletionSource, plural: bool, partial: &str) -> Vec<
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! A hand-written slice of LANGUAGE.md's catalogue, for unit tests only.
+    //! The real catalogue, with a few ids in place of a database.
 
     use super::CompletionSource;
 
     pub struct StaticSource;
 
-    const ENTITIES: [(&str, &str, &str); 4] = [
-        ("client", "client", "clients"),
-        ("contract", "contract", "contracts"),
-        ("event", "event", "events"),
-        ("collaborator", "collaborator", "collaborators"),
-    ];
-
     impl CompletionSource for StaticSource {
-        fn verbs(&self) -> Vec<&'static str> {
-            vec![
-                "list", "count", "show", "add", "set", "delete", "sign", "pay", "history",
-                "lookup", "login", "logout", "whoami", "passwd", "help", "format", "quit", "exit",
-            ]
-        }
-
-        fn entities(&self) -> Vec<&'static str> {
-            ENTITIES.iter().flat_map(|(_, s, p)| [*s, *p]).collect()
-        }
-
-        fn entity(&self, word: &str) -> Option<&'static str> {
-            let w = word.to_lowercase();
-            ENTITIES
-                .iter()
-                .find(|(_, s, p)| *s == w || *p == w)
-                .map(|(c, _, _)| *c)
-        }
-
-        fn fields(&self, entity: &str) -> Vec<&'static str> {
-            match entity {
-                "client" => vec!["id", "name", "email", "phone", "commercial", "created"],
-                "contract" => vec![
-                    "id",
-                    "client",
-                    "commercial",
-                    "total",
-                    "remain",
-                    "status",
-                    "created",
-                    "signed",
-                ],
-                "event" => vec![
-                    "id",
-                    "title",
-                    "contract",
-                    "support",
-                    "start",
-                    "end",
-                    "attendees",
-                    "notes",
-                ],
-                "collaborator" => vec!["id", "name", "email", "department", "role"],
-                _ => vec![],
-            }
-        }
-
-        fn settable_fields(&self, entity: &str) -> Vec<&'static str> {
-            match entity {
-                "client" => vec!["name", "email", "phone", "commercial"],
-                "contract" => vec!["client", "total", "remain", "status"],
-                "event" => vec![
-                    "title",
-                    "contract",
-                    "support",
-                    "start",
-                    "end",
-                    "attendees",
-                    "notes",
-                ],
-                "collaborator" => vec!["name", "email", "department", "role"],
-                _ => vec![],
-            }
-        }
-
-        fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str> {
-            match (entity, field) {
-                ("contract", "status") => vec!["unsigned", "signed", "canceled"],
-                ("collaborator", "department") => vec!["commercial", "gestion", "support"],
-                ("collaborator", "role") => vec!["manager", "employee"],
-                _ => vec![],
-            }
-        }
-
-        fn reference(&self, entity: &str, field: &str) -> Option<&'static str> {
-            match (entity, field) {
-                ("client", "commercial") | ("contract", "commercial") => Some("collaborator"),
-                ("contract", "client") => Some("client"),
-                ("event", "contract") => Some("contract"),
-                ("event", "support") => Some("collaborator"),
-                _ => None,
-            }
-        }
-
-        fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool {
-            self.reference(entity, field) == Some("collaborator")
-        }
-
         fn ids(&self, entity: &str, prefix: &str) -> Vec<String> {
             let all: &[&str] = match entity {
                 "client" => &["mkc111", "cl1000"],
@@ -932,22 +896,6 @@ pub(crate) mod testing {
                 .filter(|id| id.starts_with(prefix))
                 .map(|id| id.to_string())
                 .collect()
-        }
-
-        fn help_topics(&self) -> Vec<&'static str> {
-            let mut topics = self.verbs();
-            topics.extend(["clients", "contracts", "events", "collaborators", "filters"]);
-            topics
-        }
-
-        fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
-            let w = word.to_lowercase();
-            let alias = match (entity, w.as_str()) {
-                ("contract", "remain_amount_to_pay") => Some("remain"),
-                ("event", "collaborator_id") => Some("support"),
-                _ => None,
-            };
-            alias.or_else(|| self.fields(entity).into_iter().find(|f| *f == w))
         }
     }
 }
@@ -986,11 +934,27 @@ mod tests {
         assert_eq!(at("list con"), (5, strs(&["contracts"])));
         assert_eq!(
             words("list "),
-            strs(&["clients", "contracts", "events", "collaborators"])
+            strs(&[
+                "collaborators",
+                "clients",
+                "companies",
+                "locations",
+                "contracts",
+                "events",
+                "departments"
+            ])
         );
         assert_eq!(
             words("show "),
-            strs(&["client", "contract", "event", "collaborator"])
+            strs(&[
+                "collaborator",
+                "client",
+                "company",
+                "location",
+                "contract",
+                "event",
+                "department"
+            ])
         );
         assert_eq!(words("count ev"), strs(&["events"]));
         // The other form when the typed text only fits it.
@@ -1161,6 +1125,7 @@ mod tests {
                 "support",
                 "start",
                 "end",
+                "location",
                 "attendees",
                 "notes"
             ])
@@ -1178,7 +1143,15 @@ mod tests {
         // Fields already given are not offered again.
         assert_eq!(
             words("set event geg2021 support=me, "),
-            strs(&["title", "contract", "start", "end", "attendees", "notes"])
+            strs(&[
+                "title",
+                "contract",
+                "start",
+                "end",
+                "location",
+                "attendees",
+                "notes"
+            ])
         );
         assert_eq!(
             words("add contract "),
@@ -1234,47 +1207,9 @@ mod tests {
         assert_eq!(words("lookup client "), Vec::<String>::new());
     }
 
-    /// The static slice of the catalogue, with locations.
-    struct WithLocations;
-
-    impl CompletionSource for WithLocations {
-        fn verbs(&self) -> Vec<&'static str> {
-            StaticSource.verbs()
-        }
-        fn entities(&self) -> Vec<&'static str> {
-            vec!["location", "locations"]
-        }
-        fn entity(&self, word: &str) -> Option<&'static str> {
-            word.to_lowercase()
-                .starts_with("location")
-                .then_some("location")
-        }
-        fn fields(&self, _: &str) -> Vec<&'static str> {
-            vec!["id", "address", "postcode", "city", "region", "country"]
-        }
-        fn settable_fields(&self, _: &str) -> Vec<&'static str> {
-            vec!["address", "postcode", "city", "region", "country"]
-        }
-        fn enum_values(&self, _: &str, _: &str) -> Vec<&'static str> {
-            vec![]
-        }
-        fn reference(&self, _: &str, _: &str) -> Option<&'static str> {
-            None
-        }
-        fn is_collaborator_reference(&self, _: &str, _: &str) -> bool {
-            false
-        }
-        fn ids(&self, _: &str, _: &str) -> Vec<String> {
-            vec![]
-        }
-        fn help_topics(&self) -> Vec<&'static str> {
-            vec![]
-        }
-    }
-
     #[test]
     fn postcodes_complete_from_the_bundled_data() {
-        let words = |line: &str| complete(line, line.len(), &WithLocations).1;
+        let words = |line: &str| complete(line, line.len(), &StaticSource).1;
         assert_eq!(words("add location postcode=2959"), strs(&["29590"]));
         assert_eq!(
             words("add location address='1 rue' postcode=4443"),
@@ -1283,6 +1218,17 @@ mod tests {
         assert_eq!(words("add location postcode="), strs(&["none"]));
         assert_eq!(words("add location city=2959"), strs(&[]));
         assert_eq!(words("set location lo1 postcode=2959"), strs(&["29590"]));
+    }
+
+    #[test]
+    fn the_first_word_out_of_place_is_found() {
+        assert_eq!(first_unknown("list contrcts", &NamesOnly), Some(5));
+        assert_eq!(first_unknown("count clients\nlist x", &NamesOnly), Some(19));
+        assert_eq!(
+            first_unknown("list clients # x y\ncount events", &NamesOnly),
+            None
+        );
+        assert_eq!(first_unknown("format yaml", &NamesOnly), Some(7));
     }
 
     #[test]

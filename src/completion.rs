@@ -101,47 +101,8 @@ pub fn prefix_query(entity: &catalog::Entity) -> String {
     )
 }
 
+/// Names from the catalogue (the trait's own), ids from the database.
 impl CompletionSource for CatalogSource {
-    fn verbs(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = catalog::statement_keywords().collect();
-        v.dedup();
-        v
-    }
-
-    fn entities(&self) -> Vec<&'static str> {
-        catalog::entity_names().collect()
-    }
-
-    fn entity(&self, word: &str) -> Option<&'static str> {
-        catalog::entity(word).map(|e| e.name)
-    }
-
-    fn fields(&self, entity: &str) -> Vec<&'static str> {
-        catalog::entity(entity).map_or_else(Vec::new, |e| e.field_names().collect())
-    }
-
-    fn settable_fields(&self, entity: &str) -> Vec<&'static str> {
-        catalog::entity(entity)
-            .map_or_else(Vec::new, |e| e.settable_fields().map(|f| f.name).collect())
-    }
-
-    fn enum_values(&self, entity: &str, field: &str) -> Vec<&'static str> {
-        catalog::entity(entity)
-            .and_then(|e| e.field(field))
-            .map_or_else(Vec::new, |f| f.enum_values().to_vec())
-    }
-
-    fn reference(&self, entity: &str, field: &str) -> Option<&'static str> {
-        catalog::entity(entity)?
-            .field(field)?
-            .references()
-            .map(|e| e.name)
-    }
-
-    fn is_collaborator_reference(&self, entity: &str, field: &str) -> bool {
-        self.reference(entity, field) == Some("collaborator")
-    }
-
     fn ids(&self, entity: &str, prefix: &str) -> Vec<String> {
         let Some(entity) = catalog::entity(entity) else {
             return Vec::new();
@@ -159,10 +120,12 @@ impl CompletionSource for CatalogSource {
 
     fn ids_for(&self, entity: &str, field: &str, target: &str, prefix: &str) -> Vec<String> {
         // A collaborator field takes one department's members only.
-        let department = match (entity, field) {
-            ("event", "support") => "support",
-            ("client", "commercial") | ("contract", "commercial") => "commercial",
-            _ => return self.ids(target, prefix),
+        let Some(department) = catalog::entity(entity)
+            .and_then(|e| e.field(field))
+            .and_then(|f| f.members_of)
+            .map(catalog::Department::name)
+        else {
+            return self.ids(target, prefix);
         };
         let key: IdQuery = (department, format!("collaborator:{prefix}"));
         if let Some(hit) = self.cache.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
@@ -173,13 +136,5 @@ impl CompletionSource for CatalogSource {
             m.insert(key, ids.clone());
         }
         ids
-    }
-
-    fn help_topics(&self) -> Vec<&'static str> {
-        catalog::help_topics().collect()
-    }
-
-    fn field(&self, entity: &str, word: &str) -> Option<&'static str> {
-        catalog::entity(entity)?.field(word).map(|f| f.name)
     }
 }

@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -73,9 +71,6 @@ impl Paths {
     pub fn pgdata(&self) -> PathBuf {
         self.data.join("pgdata")
     }
-    pub fn token_file(&self) -> PathBuf {
-        self.state.join("token")
-    }
     pub fn history_file(&self) -> PathBuf {
         self.state.join("history")
     }
@@ -96,7 +91,10 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("paths", &self.paths)
-            .field("database_url", &self.database_url().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url().map(crate::tls::redact_url),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -154,7 +152,7 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
             })
             .collect(),
         Err(e) if e.not_found() => Ok(HashMap::new()),
-        Err(dotenvy::Error::Io(e)) => Err(Error::usage(format!(
+        Err(dotenvy::Error::Io(e)) => Err(Error::file(format!(
             "cannot read {}: {e}; check OC12_HOME",
             path.display()
         ))),
@@ -165,9 +163,9 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
 /// Sets `updates` in `config.env`, keeping the other lines, written with
 /// mode 0600 (it may hold the local cluster's admin password) through a
 /// temporary file and a rename so that a crash never leaves half a file. The
-/// temporary file is always a new one of ours ([`create_new_private`]): a
-/// symbolic link or a file planted at `config.env.tmp` never receives the
-/// configuration.
+/// temporary file is always a new one of ours
+/// ([`crate::fs::write_private_file`]): a symbolic link or a file planted
+/// there never receives the configuration.
 pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
     let path = paths.config_file();
     create_private_dir(&paths.config)?;
@@ -192,42 +190,8 @@ pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()>
     for (k, v) in updates {
         lines.push(format!("{k}={}", quote_env_value(v)));
     }
-    let tmp = path.with_extension("env.tmp");
-    let result = (|| {
-        let mut file = create_new_private(&tmp)?;
-        file.write_all((lines.join("\n") + "\n").as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        // The rename itself is durable once the folder is.
-        fs::File::open(&paths.config)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|e| io_error(&path, e))
-}
-
-/// Creates `path` as a new, empty file of mode 0600, open for writing.
-///
-/// Whatever is at `path` already is removed first: a file left by a crash,
-/// or one planted by someone else. `remove_file` removes a symbolic link
-/// itself, never its target. The file is then created new (`O_CREAT |
-/// O_EXCL`) and not through a symbolic link (`O_NOFOLLOW`): if anything
-/// reappears at `path` in between, this fails instead of writing into it.
-/// So a secret written here never lands in a file that somebody else
-/// created, owns or can read.
-pub fn create_new_private(path: &Path) -> std::io::Result<fs::File> {
-    match fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o600)
-        .open(path)
+    crate::fs::write_private_file(&path, (lines.join("\n") + "\n").as_bytes())
+        .map_err(|e| io_error(&path, e))
 }
 
 fn quote_env_value(v: &str) -> String {
@@ -242,11 +206,7 @@ fn quote_env_value(v: &str) -> String {
 
 /// Creates `dir` (and its parents) with mode 0700 if it is missing.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| io_error(dir, e))
+    crate::fs::create_private_dir(dir).map_err(|e| io_error(dir, e))
 }
 
 pub fn io_error(path: &Path, e: std::io::Error) -> Error {
@@ -254,55 +214,7 @@ pub fn io_error(path: &Path, e: std::io::Error) -> Error {
         std::io::ErrorKind::PermissionDenied => "; set OC12_HOME to a folder you can write",
         _ => "",
     };
-    Error::usage(format!("{}: {e}{hint}", path.display()))
-}
-
-/// A URL (or key=value string) with its password replaced by `***`, for
-/// messages: in the credentials, and as a `password` parameter.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return redact_pairs(url);
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let url = match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &authority[..colon],
-            &rest[at..]
-        ),
-        _ => url.to_owned(),
-    };
-    match url.split_once('?') {
-        Some((base, query)) => {
-            let query: Vec<&str> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some(("password", _)) => "password=***",
-                    _ => p,
-                })
-                .collect();
-            format!("{base}?{}", query.join("&"))
-        }
-        None => url,
-    }
-}
-
-fn redact_pairs(s: &str) -> String {
-    match crate::tls::key_value_pairs(s) {
-        Some(pairs) => {
-            let mut out = s.to_owned();
-            for p in pairs.iter().rev().filter(|p| p.key == "password") {
-                out.replace_range(p.value_start..p.end, "***");
-            }
-            out
-        }
-        // Not a connection string postgres reads: it may hide one anywhere.
-        None if s.contains("password") => "(a connection string with a password)".to_owned(),
-        None => s.to_owned(),
-    }
+    Error::file(format!("{}: {e}{hint}", path.display()))
 }
 
 #[cfg(test)]
@@ -367,7 +279,9 @@ mod tests {
         let victim = dir.path().join("victim");
         fs::write(&victim, "precious\n").unwrap();
         fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
-        let tmp = paths.config.join("config.env.tmp");
+        let tmp = paths
+            .config
+            .join(format!("config.env.tmp.{}", std::process::id()));
         std::os::unix::fs::symlink(&victim, &tmp).unwrap();
 
         update_config_file(&paths, &[(LOCAL_ADMIN_PASSWORD, "new-key")]).unwrap();
@@ -398,7 +312,9 @@ mod tests {
         // A readable file at the temporary path, which the attacker also
         // keeps under a name of their own (a hard link): were it written
         // and renamed into place, they would read the secret through it.
-        let tmp = paths.config.join("config.env.tmp");
+        let tmp = paths
+            .config
+            .join(format!("config.env.tmp.{}", std::process::id()));
         fs::write(&tmp, "planted\n").unwrap();
         fs::set_permissions(&tmp, fs::Permissions::from_mode(0o666)).unwrap();
         let theirs = dir.path().join("theirs");
@@ -423,27 +339,5 @@ mod tests {
         assert_eq!(c.paths.data, Path::new("/home/u/.local/share/oc12-shell"));
         assert_eq!(c.paths.state, Path::new("/s/oc12-shell"));
         assert_eq!(c.paths.config, Path::new("/home/u/.config/oc12-shell"));
-    }
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact_url("postgresql://app:s3cret@localhost:5432/crm"),
-            "postgresql://app:***@localhost:5432/crm"
-        );
-        assert_eq!(redact_url("postgresql://app@/crm"), "postgresql://app@/crm");
-        assert_eq!(
-            redact_url("postgresql://app@h/crm?password=s3cret&sslmode=require"),
-            "postgresql://app@h/crm?password=***&sslmode=require"
-        );
-        assert_eq!(
-            redact_url("host=h password='s3 cret' user=app"),
-            "host=h password=*** user=app"
-        );
-        assert_eq!(
-            redact_url("host=h password = s3cret"),
-            "host=h password = ***"
-        );
-        assert!(!redact_url("host=h password='s3cret").contains("s3cret"));
     }
 }

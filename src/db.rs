@@ -1,12 +1,8 @@
 //! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
 //! its roles.
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use postgres::Client;
 
-use crate::config::redact_url;
 use crate::error::{Error, Result};
 use crate::tls::{self, Tls};
 
@@ -14,8 +10,6 @@ use crate::tls::{self, Tls};
 pub const SCHEMA: &str = "crm";
 /// The database name of the embedded cluster and the default for `init`.
 pub const DEFAULT_DATABASE: &str = "crm";
-/// How long a connection attempt may take before `error[connection]`.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Roles are global to a PostgreSQL cluster while a CRM lives in one
 /// database, so every role name of a CRM starts with a prefix derived from
@@ -65,13 +59,6 @@ impl Roles {
     pub fn legacy_app(&self) -> String {
         format!("{}_app", self.prefix)
     }
-    pub fn department(&self, dept: &str) -> String {
-        format!("{}_{dept}", self.prefix)
-    }
-    /// The role of a collaborator; `registration` must already be validated.
-    pub fn collaborator(&self, registration: &str) -> String {
-        format!("{}_{registration}", self.prefix)
-    }
 }
 
 /// Parses a connection URL (or key=value string), adding the connect timeout
@@ -80,24 +67,6 @@ impl Roles {
 /// connector that honours them: dial with that.
 pub fn parse_url(url: &str) -> Result<postgres::Config> {
     tls::parse(url).map(|(config, _)| config)
-}
-
-/// [`parse_url`] for a string without the TLS parameters postgres does not
-/// know; `shown` is what messages name (without its password).
-pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
-    let mut config = postgres::Config::from_str(url).map_err(|e| {
-        Error::usage(format!(
-            "`{}` is not a PostgreSQL URL: {e}",
-            redact_url(shown)
-        ))
-    })?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    if config.get_application_name().is_none() {
-        config.application_name("oc12-shell");
-    }
-    Ok(config)
 }
 
 /// The database a URL names; PostgreSQL's default is the user's name.
@@ -188,7 +157,7 @@ mod tests {
         let c = parse_url("postgresql://app:pw@/crm?host=/tmp/x&port=5433").unwrap();
         assert_eq!(database_of(&c), Some("crm"));
         assert_eq!(describe(&c), "app@/tmp/x:5433/crm");
-        assert_eq!(c.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        assert_eq!(c.get_connect_timeout(), Some(&crate::tls::CONNECT_TIMEOUT));
         assert!(parse_url("http://[").is_err());
     }
 }

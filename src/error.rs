@@ -50,6 +50,10 @@ pub enum ErrorKind {
     Usage,
     /// The user stopped a running statement (Ctrl-C): nothing was changed.
     Canceled,
+    /// One of the shell's own files or folders (configuration, token,
+    /// history, local cluster) cannot be read or written: not a usage
+    /// mistake, not a bug.
+    File,
     /// A bug.
     Internal,
 }
@@ -67,6 +71,7 @@ impl ErrorKind {
             ErrorKind::Connection => "connection",
             ErrorKind::Usage => "usage",
             ErrorKind::Canceled => "canceled",
+            ErrorKind::File => "file",
             ErrorKind::Internal => "internal",
         }
     }
@@ -153,6 +158,9 @@ impl Error {
     }
     pub fn internal(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Internal, message)
+    }
+    pub fn file(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::File, message)
     }
 
     /// Renders the error for a person: the `error[KIND]: message` line, then,
@@ -277,5 +285,6 @@ mod tests {
         assert_eq!(ErrorKind::Usage.exit_code(), 2);
         assert_eq!(ErrorKind::Auth.exit_code(), 3);
         assert_eq!(ErrorKind::Connection.exit_code(), 4);
+        assert_eq!(ErrorKind::File.exit_code(), 1);
     }
 }

@@ -4,7 +4,7 @@
 //! the escape sequences gives back the line exactly.
 
 use crate::complete::{CompletionSource, Role, Walker};
-use crate::repl_lex::{Tok, tokenize};
+use crate::lexer::{Tok, tokenize};
 
 const RESET: &str = "\x1b[0m";
 

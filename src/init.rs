@@ -360,13 +360,3 @@ fn server_url(admin: &postgres::Config, database: &str) -> String {
         None => format!("postgresql://localhost:{port}/{database}"),
     }
 }
-
-/// A random alphanumeric string: the local cluster's admin password.
-pub fn random_token(len: usize) -> String {
-    use rand::RngExt;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
-}

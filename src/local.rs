@@ -5,12 +5,13 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::config::{create_private_dir, io_error};
+use crate::config::{self, Config, create_private_dir, io_error};
 use crate::error::{Error, Result};
+use crate::init::{self, InitOptions};
 
 /// The OS user PostgreSQL runs as when we are root (it refuses to run as root).
 const POSTGRES_USER: &str = "postgres";
@@ -379,6 +380,83 @@ impl LocalCluster {
     }
 }
 
+/// Makes sure the local cluster exists, holds the CRM (at the binary's
+/// latest migration) and runs; returns its address (no user: sessions log
+/// in) and whether it was created just now.
+pub fn ensure(config: &Config) -> Result<(String, bool)> {
+    // One folder for everything (OC12_HOME) is the token's folder, which
+    // is kept private: the server could not go through it.
+    let cluster = LocalCluster::new(config.paths.pgdata())
+        .with_private_parent(config.paths.data == config.paths.state);
+    let address = || cluster.address(crate::db::DEFAULT_DATABASE);
+    let ready = config.paths.data.join("pgdata.ready");
+    let latest = init::MIGRATIONS.last().map_or("", |m| m.name);
+    let is_current = || std::fs::read_to_string(&ready).is_ok_and(|s| s.trim() == latest);
+    if matches!(cluster.status(), Status::Running { .. }) && is_current() {
+        return Ok((address(), false));
+    }
+    let _lock = Lock::acquire(&config.paths.data)?;
+    let mut created = false;
+    if !cluster.exists() || !ready.exists() {
+        if cluster.exists() {
+            // A cluster without its configuration was never finished.
+            cluster.stop()?;
+            std::fs::remove_dir_all(cluster.socket_dir())
+                .map_err(|e| io_error(&cluster.pgdata, e))?;
+            let _ = std::fs::remove_file(&cluster.pgdata);
+        }
+        create_local(config, &cluster)?;
+        created = true;
+    } else if !is_current() {
+        // Made by an older version: its access rules and migrations are
+        // brought up to date.
+        cluster.write_access_rules()?;
+        cluster.stop()?;
+        cluster.start(None)?;
+        let report = init::init(&InitOptions {
+            admin_url: &cluster.url(SUPERUSER, crate::db::DEFAULT_DATABASE),
+            migrations: init::MIGRATIONS,
+            ..Default::default()
+        })?;
+        if report.changed_anything() {
+            eprintln!("{}", report.summary());
+        }
+    }
+    crate::fs::write_private_file(&ready, latest.as_bytes()).map_err(|e| io_error(&ready, e))?;
+    cluster.start(None)?;
+    Ok((address(), created))
+}
+
+fn create_local(config: &Config, cluster: &LocalCluster) -> Result<()> {
+    let admin_password = crate::auth::random_text(24);
+    eprintln!(
+        "creating the local cluster with the demo CRM in {}...",
+        cluster.pgdata.display()
+    );
+    cluster.create(&CreateOptions {
+        admin_password: Some(admin_password.clone()),
+        no_fsync: false,
+    })?;
+    cluster.start(None)?;
+    let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
+    let result = init::init(&InitOptions {
+        admin_url: &cluster.url(SUPERUSER, crate::db::DEFAULT_DATABASE),
+        demo_hash: Some(hash),
+        migrations: init::MIGRATIONS,
+        ..Default::default()
+    });
+    if let Err(e) = result {
+        cluster.stop_immediately();
+        let _ = std::fs::remove_dir_all(cluster.socket_dir());
+        let _ = std::fs::remove_file(&cluster.pgdata);
+        return Err(e);
+    }
+    config::update_config_file(
+        &config.paths,
+        &[(config::LOCAL_ADMIN_PASSWORD, admin_password.as_str())],
+    )
+}
+
 /// Takes an exclusive lock on the folder's `oc12.lock`, so that two shells
 /// starting at once do not both create or start the cluster.
 pub struct Lock {
@@ -389,20 +467,7 @@ impl Lock {
     pub fn acquire(dir: &Path) -> Result<Lock> {
         create_private_dir(dir)?;
         let path = dir.join("oc12.lock");
-        // Never through a link: the lock is taken on our own file only.
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on a descriptor we own; released when it is closed.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io_error(&path, std::io::Error::last_os_error()));
-        }
+        let file = crate::fs::lock_exclusive(&path).map_err(|e| io_error(&path, e))?;
         Ok(Lock { _file: file })
     }
 }
@@ -470,29 +535,27 @@ fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
-    // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+    // No signal, only the check that the process exists (EPERM: it does,
+    // as another user's).
+    matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Ok(()) | Err(nix::errno::Errno::EPERM)
+    )
 }
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 fn postgres_ids() -> Result<(u32, u32)> {
-    let name = std::ffi::CString::new(POSTGRES_USER).expect("no NUL");
-    // SAFETY: getpwnam returns NULL or a pointer to static storage that we
-    // read at once.
-    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-    if pw.is_null() {
+    let Ok(Some(user)) = nix::unistd::User::from_name(POSTGRES_USER) else {
         return Err(Error::usage(
             "running as root, the local cluster must run as the `postgres` OS user, which does \
              not exist: install PostgreSQL's server package (`apt-get install postgresql`) or \
              run as an ordinary user",
         ));
-    }
-    // SAFETY: checked non-null above.
-    Ok(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+    };
+    Ok((user.uid.as_raw(), user.gid.as_raw()))
 }
 
 /// Whether the postgres user can be let through every folder above `dir`:
@@ -548,7 +611,7 @@ fn clear_dir(dir: &Path) -> Result<()> {
 /// Writes `text` (the superuser's password for `initdb`) to a new file of
 /// mode 0600: never into a file or through a link that was already there.
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    crate::config::create_new_private(path)
+    crate::fs::create_new_private(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|e| io_error(path, e))
 }

@@ -3,7 +3,9 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
-use std::os::fd::AsRawFd;
+
+use nix::errno::Errno;
+use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices};
 
 use crate::auth;
 use crate::error::{Error, Result};
@@ -34,39 +36,27 @@ fn tty() -> Result<File> {
 /// (or Ctrl-D on an empty line) cancels the whole statement.
 pub fn read_password(prompt: &str) -> Result<String> {
     let mut tty = tty()?;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios calls on a descriptor we own; the previous settings
-    // are restored before returning, whatever happens in between.
-    let saved = unsafe {
-        let mut t: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(fd, &mut t) != 0 {
-            return Err(io_err(io::Error::last_os_error()));
+    let saved = termios::tcgetattr(&tty).map_err(|e| io_err(e.into()))?;
+    let mut t = saved.clone();
+    t.local_flags &= !(LocalFlags::ECHO | LocalFlags::ICANON | LocalFlags::ISIG);
+    t.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
+    t.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
+    // Never read a password with echo on: retry an interrupted call, give
+    // up on any other failure.
+    loop {
+        match termios::tcsetattr(&tty, SetArg::TCSANOW, &t) {
+            Ok(()) => break,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(io_err(e.into())),
         }
-        let saved = t;
-        t.c_lflag &= !(libc::ECHO | libc::ICANON | libc::ISIG);
-        t.c_cc[libc::VMIN] = 1;
-        t.c_cc[libc::VTIME] = 0;
-        // Never read a password with echo on: retry an interrupted call,
-        // give up on any other failure.
-        loop {
-            if libc::tcsetattr(fd, libc::TCSANOW, &t) == 0 {
-                break;
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(io_err(e));
-            }
-        }
-        saved
-    };
+    }
     // Echo goes off before the prompt shows: whatever is typed once it is
     // visible stays hidden.
     let result = write!(tty, "{prompt}: ")
         .and_then(|()| tty.flush())
         .map_err(io_err)
         .and_then(|()| read_hidden_line(&mut tty));
-    // SAFETY: restores the settings read above.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+    let _ = termios::tcsetattr(&tty, SetArg::TCSANOW, &saved);
     let _ = write!(
         tty,
         "{}\r\n",

@@ -19,6 +19,7 @@ pub mod naf;
 
 use std::io::Write;
 
+use crate::analyzer::{Lookup, Query};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::output::{Printer, RowSink};
@@ -37,25 +38,6 @@ pub const OFFLINE: &str = "OC12_OFFLINE";
 
 pub const DEFAULT_COMPANY_API_URL: &str = "https://recherche-entreprises.api.gouv.fr";
 pub const DEFAULT_GEO_API_URL: &str = "https://geo.api.gouv.fr";
-
-/// What `lookup` looks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Query {
-    /// 9 digits with a valid check digit.
-    Siren(String),
-    CompanyName(String),
-    /// 5 digits.
-    Postcode(String),
-    City(String),
-}
-
-/// `lookup company|location QUERY`, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
-    pub query: Query,
-    /// Where the query was typed.
-    pub span: Span,
-}
 
 /// A département or a région: its code and name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -247,30 +229,6 @@ pub fn communes_starting(prefix: &str, limit: usize) -> Vec<String> {
         .collect()
 }
 
-/// A SIREN's check: 9 digits whose Luhn sum is a multiple of 10 (as the
-/// database's `crm.luhn_ok`).
-pub fn siren_ok(siren: &str) -> bool {
-    siren.len() == 9 && siren.bytes().all(|b| b.is_ascii_digit()) && luhn(siren)
-}
-
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let d = d * 2;
-                if d > 9 { d - 9 } else { d }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
 /// A note on stderr: what the shell did on its own, or could not do.
 pub(crate) fn note(text: &str) {
     eprintln!("note: {text}");
@@ -389,25 +347,4 @@ fn commune_row(c: &Commune) -> Vec<Cell> {
         text(Some(department.trim())),
         text(Some(&c.region.name)),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sirens_are_luhn_checked() {
-        for ok in [
-            "999222888",
-            "999333883",
-            "999686686",
-            "732829320",
-            "356000000",
-        ] {
-            assert!(siren_ok(ok), "{ok}");
-        }
-        for bad in ["999222889", "99922288", "9992228880", "99922288a", ""] {
-            assert!(!siren_ok(bad), "{bad}");
-        }
-    }
 }

@@ -24,9 +24,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::fs::{DirBuilder, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use rustyline::completion::{Completer, Pair};
@@ -40,7 +38,7 @@ use rustyline::{Changeset, ColorMode, CompletionType, Config, Context, EditMode,
 
 use crate::complete::{self, CompletionSource};
 use crate::highlight::highlight;
-use crate::repl_lex::{Tok, continues, tokenize};
+use crate::lexer::{Tok, continues, tokenize};
 
 /// How many statements the history keeps.
 pub const HISTORY_SIZE: usize = 10_000;
@@ -64,10 +62,6 @@ impl ReplHelper {
 
     pub fn source(&self) -> &dyn CompletionSource {
         self.source.as_ref()
-    }
-
-    pub fn color(&self) -> bool {
-        self.color
     }
 }
 
@@ -210,12 +204,12 @@ pub fn editor(history_path: &Path, helper: ReplHelper) -> rustyline::Result<Repl
     let mut editor = ReplEditor::with_config(config)?;
     editor.set_helper(Some(helper));
     if let Some(dir) = history_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        private_dir(dir)?;
+        crate::fs::ensure_private_dir(dir)?;
     }
     match editor.load_history(history_path) {
         Err(ReadlineError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
-        Ok(()) => match private_file(history_path) {
+        Ok(()) => match crate::fs::open_private_append(history_path).map(drop) {
             // A link in place of the history: it was read, but nothing is
             // ever written through it (`record` fails), and the prompt
             // works all the same.
@@ -224,28 +218,6 @@ pub fn editor(history_path: &Path, helper: ReplHelper) -> rustyline::Result<Repl
         },
     }
     Ok(editor)
-}
-
-fn private_dir(dir: &Path) -> io::Result<()> {
-    DirBuilder::new().recursive(true).mode(0o700).create(dir)
-}
-
-/// Creates the file with mode 0600 if missing, and takes away any access by
-/// others if it exists: it holds every statement typed. A symbolic link in
-/// its place is refused (`O_NOFOLLOW`), so the history is not written
-/// through it.
-fn private_file(path: &Path) -> io::Result<()> {
-    let file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o600)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
 }
 
 /// What the user did at the prompt.
@@ -326,9 +298,9 @@ pub fn record(editor: &mut ReplEditor, history_path: &Path, line: &str) -> rusty
         return Ok(false);
     }
     if let Some(dir) = history_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        private_dir(dir)?;
+        crate::fs::ensure_private_dir(dir)?;
     }
-    private_file(history_path)?;
+    crate::fs::open_private_append(history_path)?;
     editor.append_history(history_path)?;
     Ok(true)
 }
@@ -338,6 +310,7 @@ mod tests {
     use super::*;
     use crate::complete::testing::StaticSource;
     use rustyline::history::{DefaultHistory, History};
+    use std::os::unix::fs::PermissionsExt;
 
     fn helper(color: bool) -> ReplHelper {
         ReplHelper::new(Box::new(StaticSource), color)

@@ -129,10 +129,10 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-/// A line continues when it ends in one backslash, outside a `#` comment.
+/// A line continues when it ends in one backslash, outside a `#` comment:
+/// the lexer's rule.
 fn ends_with_continuation(line: &str) -> bool {
-    let trailing = line.len() - line.trim_end_matches('\\').len();
-    trailing % 2 == 1
+    crate::lexer::continues(line)
 }
 
 #[cfg(test)]

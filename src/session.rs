@@ -104,7 +104,7 @@ impl Session {
         if let Some(u) = self.config.database_url() {
             return Ok(u.to_owned());
         }
-        let (url, _created) = crate::app::ensure_local(&self.config)?;
+        let (url, _created) = crate::local::ensure(&self.config)?;
         Ok(url)
     }
 
@@ -118,7 +118,7 @@ impl Session {
                 if matches!(cluster.status(), crate::local::Status::Running { .. }) {
                     return Err(e);
                 }
-                crate::app::ensure_local(&self.config)?;
+                crate::local::ensure(&self.config)?;
                 eprintln!("(the local cluster was not running: started it again)");
                 self.database()?.begin(credential)
             }

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 
-use crate::cli::{Command, FormatArg, RunArgs, Source};
+use crate::cli::{Command, RunArgs, Source};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{Format, Printer, Screen};
@@ -62,12 +62,7 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
     let script = !args.commands.is_empty() || !args.files.is_empty() || !interactive_stdin;
     let stdout_tty = io::stdout().is_terminal();
     let color = stdout_tty && !args.no_color && !config.no_color();
-    let format = match args.format {
-        Some(FormatArg::Table) | None => Format::Table,
-        Some(FormatArg::Vertical) => Format::Vertical,
-        Some(FormatArg::Csv) => Format::Csv,
-        Some(FormatArg::Json) => Format::Json,
-    };
+    let format = args.format.unwrap_or_default();
     if let Some(example) = config.get(crate::config::MONEY).filter(|e| !e.is_empty()) {
         let style = crate::output::MoneyStyle::from_example(example)
             .map_err(|e| Error::usage(format!("{}: {e}", crate::config::MONEY)))?;

@@ -10,13 +10,19 @@
 //! | `verify-full` | always | the chain and the host name (or IP address) |
 //!
 //! Unix-socket hosts never use TLS, whatever the URL says.
+//!
+//! Connection strings are read here, once: split into URL or key=value
+//! pairs, the TLS parameters taken out, the rest parsed by `postgres`, and
+//! a password hidden for messages ([`redact_url`]).
 
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use postgres::Socket;
@@ -224,7 +230,7 @@ pub(crate) fn key_value_pairs(s: &str) -> Option<Vec<Pair>> {
 /// `Config`'s own sslmode says whether to attempt TLS (never on sockets).
 pub fn parse(url: &str) -> Result<(postgres::Config, Params)> {
     let (rest, params) = strip(url)?;
-    let mut config = crate::db::parse_plain(&rest, url)?;
+    let mut config = parse_plain(&rest, url)?;
     config.ssl_mode(match params.mode {
         _ if over_socket(&config) => postgres::config::SslMode::Disable,
         Mode::Disable => postgres::config::SslMode::Disable,
@@ -323,10 +329,6 @@ impl Tls {
     /// (whoever could intercept it could as well cut the connection).
     pub fn encrypt_only() -> Tls {
         Tls::build(None, false, Params::default())
-    }
-
-    pub fn params(&self) -> &Params {
-        &self.params
     }
 
     /// `url` with this connector's sslmode and sslrootcert (made absolute)
@@ -625,6 +627,75 @@ fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     (rest.len() >= len).then(|| (&rest[..len], &rest[len..]))
 }
 
+/// How long a connection attempt may take before `error[connection]`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// [`crate::db::parse_url`] for a string without the TLS parameters postgres does not
+/// know; `shown` is what messages name (without its password).
+pub(crate) fn parse_plain(url: &str, shown: &str) -> Result<postgres::Config> {
+    let mut config = postgres::Config::from_str(url).map_err(|e| {
+        Error::usage(format!(
+            "`{}` is not a PostgreSQL URL: {e}",
+            redact_url(shown)
+        ))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("oc12-shell");
+    }
+    Ok(config)
+}
+
+/// A URL (or key=value string) with its password replaced by `***`, for
+/// messages: in the credentials, and as a `password` parameter.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return redact_pairs(url);
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let url = match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_owned(),
+    };
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<&str> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some(("password", _)) => "password=***",
+                    _ => p,
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => url,
+    }
+}
+
+fn redact_pairs(s: &str) -> String {
+    match key_value_pairs(s) {
+        Some(pairs) => {
+            let mut out = s.to_owned();
+            for p in pairs.iter().rev().filter(|p| p.key == "password") {
+                out.replace_range(p.value_start..p.end, "***");
+            }
+            out
+        }
+        // Not a connection string postgres reads: it may hide one anywhere.
+        None if s.contains("password") => "(a connection string with a password)".to_owned(),
+        None => s.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -777,5 +848,27 @@ mod tests {
         );
         assert_eq!(der(&[0x30, 0x05, 0xaa], 0x30), None);
         assert_eq!(der(&[0x02, 0x01, 0xaa], 0x30), None);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgresql://app:s3cret@localhost:5432/crm"),
+            "postgresql://app:***@localhost:5432/crm"
+        );
+        assert_eq!(redact_url("postgresql://app@/crm"), "postgresql://app@/crm");
+        assert_eq!(
+            redact_url("postgresql://app@h/crm?password=s3cret&sslmode=require"),
+            "postgresql://app@h/crm?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("host=h password='s3 cret' user=app"),
+            "host=h password=*** user=app"
+        );
+        assert_eq!(
+            redact_url("host=h password = s3cret"),
+            "host=h password = ***"
+        );
+        assert!(!redact_url("host=h password='s3cret").contains("s3cret"));
     }
 }

@@ -100,14 +100,20 @@ pub fn check_password_policy(pw: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// `len` random letters and digits, none that reads like another (no `0`
+/// and `O`, `1` and `l`): passwords and secrets a person may have to copy.
+pub fn random_text(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(UNAMBIGUOUS[rng.random_range(0..UNAMBIGUOUS.len())]))
+        .collect()
+}
+
 /// A strong password (16 characters from an unambiguous alphabet, about 93
 /// bits) that always satisfies [`check_password_policy`].
 pub fn generate_password() -> String {
-    let mut rng = rand::rng();
     loop {
-        let pw: String = (0..GENERATED_LEN)
-            .map(|_| char::from(UNAMBIGUOUS[rng.random_range(0..UNAMBIGUOUS.len())]))
-            .collect();
+        let pw = random_text(GENERATED_LEN);
         // Redrawing (rather than forcing a digit into place) keeps every
         // valid password equally likely; a draw with no digit is rare.
         if check_password_policy(&pw).is_ok() {

@@ -1,10 +1,9 @@
-//! The token file `$OC12_HOME/token` (one line, `TOKEN:SECRET`), and the
-//! private directory it lives in.
+//! The token file `$OC12_HOME/token` (one line, `TOKEN:SECRET`), in a
+//! private folder (`crate::fs`).
 
-use std::fs::{self, DirBuilder, Permissions};
-use std::io::{self, ErrorKind as IoErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io::ErrorKind as IoErrorKind;
+use std::path::Path;
 
 use crate::error::Error;
 
@@ -15,11 +14,11 @@ pub const TOKEN_FILE: &str = "token";
 /// created, or narrowed, to mode 0700). The file is replaced in one step, so
 /// a reader never sees half a token.
 pub fn save_token(home: &Path, token: &str) -> Result<(), Error> {
-    ensure_private_dir(home)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", home.display())))?;
+    crate::fs::ensure_private_dir(home)
+        .map_err(|e| Error::file(format!("cannot create {}: {e}", home.display())))?;
     let path = home.join(TOKEN_FILE);
-    write_private_file(&path, format!("{}\n", token.trim()).as_bytes())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+    crate::fs::write_private_file(&path, format!("{}\n", token.trim()).as_bytes())
+        .map_err(|e| Error::file(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The session token: `env_jwt` (the value of `OC12_JWT`) when set and not
@@ -46,7 +45,7 @@ pub fn delete_token(home: &Path) -> Result<(), Error> {
     match fs::remove_file(&path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == IoErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::internal(format!(
+        Err(e) => Err(Error::file(format!(
             "cannot delete {}: {e}",
             path.display()
         ))),
@@ -57,47 +56,12 @@ fn not_logged_in() -> Error {
     Error::auth("not logged in; run `login`")
 }
 
-/// Creates `dir` (and missing parents) with mode 0700, or takes the group's
-/// and others' rights away from an existing one. (As root, the local
-/// cluster's data therefore never lives below it: see `local`.)
-pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    match DirBuilder::new().recursive(true).mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == IoErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
-    let mode = fs::metadata(dir)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        fs::set_permissions(dir, Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
-/// Writes `path` as a new file of mode 0600 and renames it into place.
-pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut file = crate::config::create_new_private(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp.{}", std::process::id()));
-    path.with_file_name(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use std::fs::Permissions;
+    use std::os::unix::fs::PermissionsExt;
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777

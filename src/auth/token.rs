@@ -115,11 +115,6 @@ impl Credential {
     pub fn secret(&self) -> &str {
         &self.secret
     }
-
-    /// The token itself (a JWT).
-    pub fn token(&self) -> &str {
-        &self.token
-    }
 }
 
 /// The token's claims, after checking its header says HS256 and its claims

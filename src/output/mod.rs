@@ -83,8 +83,8 @@ pub use table::TABLE_MAX_ROWS;
 pub use text::{MoneyStyle, human, machine, money_human, money_plain, set_money_style};
 pub use zone::{DATABASE_ZONE, time_human, time_labelled, time_machine, zone, zone_name};
 
-/// How results are printed (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How results are printed: `--format` and the `format` statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     #[default]
     Table,
@@ -104,6 +104,20 @@ impl Format {
             Format::Json => "json",
         }
     }
+
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Format::ALL.into_iter().map(Format::name)
+    }
+
+    /// "table, vertical, csv or json", for messages.
+    pub fn choices() -> String {
+        let names: Vec<&str> = Format::names().collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 }
 
 impl fmt::Display for Format {
@@ -119,11 +133,7 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                Error::usage(format!(
-                    "unknown format `{s}`: use table, vertical, csv or json"
-                ))
-            })
+            .ok_or_else(|| Error::usage(format!("unknown format `{s}`: use {}", Format::choices())))
     }
 }
 

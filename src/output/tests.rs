@@ -94,6 +94,15 @@ fn formats_are_named_case_insensitively() {
 }
 
 #[test]
+fn help_names_every_format() {
+    let names: Vec<&str> = Format::names().collect();
+    assert_eq!(
+        crate::catalog::statement_help("format").unwrap().syntax,
+        format!("format {}", names.join("|"))
+    );
+}
+
+#[test]
 fn table() {
     assert_eq!(
         render(Format::Table, false, &columns(), &rows()),

@@ -720,6 +720,38 @@ fn every_help_example_parses_and_checks() {
     }
 }
 
+/// The completer walks every shipped statement to its end: it knows the
+/// grammar the parser knows.
+#[test]
+fn every_shipped_statement_walks_the_completer() {
+    use oc12::complete::{NamesOnly, first_unknown};
+    let fits = |src: &str, whence: &str| {
+        if let Some(at) = first_unknown(src, &NamesOnly) {
+            panic!(
+                "{whence}: the completer is lost at `{}` in `{src}`",
+                &src[at..]
+            );
+        }
+    };
+    for file in shipped_files("grammar", "md") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in markdown_examples(&text) {
+            fits(line, &file.display().to_string());
+        }
+    }
+    for file in shipped_files("examples", "oc12") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (line, src) in parser::logical_lines(&text) {
+            fits(src, &format!("{}:{line}", file.display()));
+        }
+    }
+    for help in oc12::catalog::STATEMENTS {
+        for example in help.examples {
+            fits(example, "help");
+        }
+    }
+}
+
 #[test]
 fn quote_round_trips_through_the_parser() {
     for text in [
@@ -789,7 +821,7 @@ fails! {
 
 #[test]
 fn lookup_is_a_meta_statement_with_a_checked_query() {
-    use oc12::registry::{Lookup, Query};
+    use oc12::analyzer::{Lookup, Query};
     let lookup = |src: &str| match check(src).unwrap().pop() {
         Some(Checked::Meta(analyzer::Meta::Lookup(Lookup { query, .. }))) => query,
         other => panic!("{other:?}"),
