@@ -96,7 +96,7 @@ impl<R: BufRead> Iterator for Reader<R> {
                 Err((mut e, lossy)) => {
                     // Drain the rest of this statement so that the next
                     // one starts cleanly.
-                    let mut continued = lossy.ends_with('\\');
+                    let mut continued = ends_with_continuation(&lossy);
                     if let Some(span) = e.span.as_mut() {
                         span.offset += text.len();
                     }
@@ -104,12 +104,12 @@ impl<R: BufRead> Iterator for Reader<R> {
                     while continued {
                         match self.physical() {
                             Some(Ok(p)) => {
-                                continued = p.ends_with('\\');
+                                continued = ends_with_continuation(&p);
                                 text.push('\n');
                                 text.push_str(&p);
                             }
                             Some(Err((_, p))) => {
-                                continued = p.ends_with('\\');
+                                continued = ends_with_continuation(&p);
                                 text.push('\n');
                                 text.push_str(&p);
                             }
@@ -228,6 +228,20 @@ mod tests {
         assert_eq!(unit.line, 2);
         assert_eq!(e.span, Some(Span::new(22, 1)));
         assert!(got[2].is_ok());
+    }
+
+    #[test]
+    fn a_bad_line_takes_its_continuations_by_the_lexer_s_rule() {
+        // `\\` at the end is an escaped backslash: the next line is a
+        // statement of its own, not the rest of the bad one.
+        let got = units(b"set client x name = '\xff' \\\\\ncount clients\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].is_err());
+        assert_eq!(got[1].clone().unwrap().text, "count clients");
+        // One backslash continues it.
+        let got = units(b"set client x name = '\xff' \\\nand more\ncount clients\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].clone().unwrap_err().1.text.ends_with("and more"));
     }
 
     #[test]
