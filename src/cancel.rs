@@ -108,7 +108,7 @@ pub fn install() {
     std::thread::spawn(|| {
         // The token keeps the connection's sslmode: a server reached
         // under `require` or stricter wants the request over TLS too.
-        let tls = crate::tls::Tls::encrypt_only();
+        let tls = crate::db::tls::Tls::encrypt_only();
         // The statement being canceled, and when the request last went.
         let mut canceling: Option<(u64, Option<Instant>)> = None;
         let mut terminating = 0;

@@ -93,7 +93,7 @@ impl std::fmt::Debug for Config {
             .field("paths", &self.paths)
             .field(
                 "database_url",
-                &self.database_url().map(crate::tls::redact_url),
+                &self.database_url().map(crate::db::tls::redact_url),
             )
             .finish_non_exhaustive()
     }

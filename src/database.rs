@@ -10,9 +10,9 @@ use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::auth::{self, Credential};
+use crate::db::tls::{self, Tls};
 use crate::db::{self, Roles};
 use crate::error::{Error, ErrorKind, Result};
-use crate::tls::{self, Tls};
 
 pub type Pool = r2d2::Pool<PostgresConnectionManager<Tls>>;
 pub type Connection = r2d2::PooledConnection<PostgresConnectionManager<Tls>>;
@@ -91,7 +91,7 @@ impl Database {
                 "the database URL `{}` holds a password: a collaborator's configuration names \
                  only the server (user and password come from `login`); remove `user:password@` \
                  from OC12_DATABASE_URL",
-                crate::tls::redact_url(url)
+                crate::db::tls::redact_url(url)
             )));
         }
         let name = config

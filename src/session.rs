@@ -5,16 +5,18 @@
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::analyzer::{self, Checked, Data, Meta, Target};
 use crate::auth::{self, Claims, Credential};
-use crate::catalog::{self, Department, Entity};
 use crate::config::{self, Config};
 use crate::database::{Database, LoginOutcome, Work, map_error};
 use crate::error::{Error, ErrorKind, Result};
+use crate::language::analyzer::{self, Checked, Data, Meta, Target};
+use crate::language::catalog::{self, Department, Entity};
+use crate::language::help;
+use crate::language::planner::{self, Plan, Planned};
+use crate::language::{ast, parser};
 use crate::output::{self, Format, Printer, RowSink};
-use crate::planner::{self, Plan, Planned};
+use crate::shell::prompt;
 use crate::value::{Cell, Param};
-use crate::{ast, parser, prompt};
 use postgres::fallible_iterator::FallibleIterator;
 
 /// The most values PostgreSQL accepts as parameters of one statement.
@@ -104,7 +106,7 @@ impl Session {
         if let Some(u) = self.config.database_url() {
             return Ok(u.to_owned());
         }
-        let (url, _created) = crate::local::ensure(&self.config)?;
+        let (url, _created) = crate::db::local::ensure(&self.config)?;
         Ok(url)
     }
 
@@ -114,11 +116,11 @@ impl Session {
     fn begin(&mut self, credential: &Credential) -> Result<Work> {
         match self.database()?.begin(credential) {
             Err(e) if e.kind == ErrorKind::Connection && self.config.database_url().is_none() => {
-                let cluster = crate::local::LocalCluster::new(self.config.paths.pgdata());
-                if matches!(cluster.status(), crate::local::Status::Running { .. }) {
+                let cluster = crate::db::local::LocalCluster::new(self.config.paths.pgdata());
+                if matches!(cluster.status(), crate::db::local::Status::Running { .. }) {
                     return Err(e);
                 }
-                crate::local::ensure(&self.config)?;
+                crate::db::local::ensure(&self.config)?;
                 eprintln!("(the local cluster was not running: started it again)");
                 self.database()?.begin(credential)
             }
@@ -219,9 +221,9 @@ impl Session {
         let mut checked = analyzer::analyze(statement)?;
         // `add company`/`add location` are completed from the registries,
         // for somebody logged in (otherwise error[auth], as for any write).
-        if crate::registry::fills(&checked) {
+        if crate::interpreter::registry::fills(&checked) {
             self.claims()?;
-            checked = crate::registry::fill(checked, &self.config)?;
+            checked = crate::interpreter::registry::fill(checked, &self.config)?;
         }
         let printed = match checked {
             Checked::Meta(meta) => return self.run_meta(meta, out),
@@ -362,8 +364,10 @@ impl Session {
                 out.set_format(self.format);
                 Ok(Flow::Continue)
             }
-            Meta::Help(topic) => said(out, &topic.map_or_else(catalog::overview, |t| t.text())),
-            Meta::Lookup(lookup) => crate::registry::lookup(&self.config, &lookup, out),
+            Meta::Help(topic) => said(out, &topic.map_or_else(help::overview, |t| t.text())),
+            Meta::Lookup(lookup) => {
+                crate::interpreter::registry::lookup(&self.config, &lookup, out)
+            }
             Meta::Logout => {
                 let text = self.logout()?;
                 said(out, &text)
@@ -644,7 +648,7 @@ fn check_params(planned: &Planned) -> Result<()> {
 /// The matrix's answer, before anything runs: a refusal a person
 /// understands. PostgreSQL would refuse the same on its own.
 fn check_matrix(data: &Data, department: Department) -> Result<()> {
-    use crate::permissions::{Action, refusal};
+    use crate::language::permissions::{Action, refusal};
     let (action, entity, fields): (Action, &Entity, Vec<&catalog::Field>) = match data {
         Data::Add { entity, values } => (
             Action::Add,
@@ -938,7 +942,7 @@ fn changed(
 
 /// The `list` plan of one record.
 fn record_plan(entity: &'static Entity, id: &str) -> Plan {
-    use crate::analyzer::{Cond, ListQuery, Operand};
+    use crate::language::analyzer::{Cond, ListQuery, Operand};
     let query = ListQuery {
         entity,
         filter: Some(Cond::Compare {
@@ -1105,11 +1109,11 @@ fn write_error(
             .flatten()
     });
     let value = assigned.and_then(|a| match &a.value {
-        analyzer::Operand::Param(p) => crate::refusal::shown(p),
+        analyzer::Operand::Param(p) => crate::db::refusal::shown(p),
         _ => None,
     });
     let field = assigned.map(|a| a.field.name).or(column);
-    let broken = crate::refusal::Broken {
+    let broken = crate::db::refusal::Broken {
         constraint,
         entity: entity.name,
         field,
@@ -1141,30 +1145,30 @@ fn write_error(
                 .table()
                 .and_then(|t| catalog::entities().iter().find(|e| e.table == t))
                 .map_or("other records", |e| e.plural);
-            err.message = crate::refusal::still_used(entity.name, record, by);
+            err.message = crate::db::refusal::still_used(entity.name, record, by);
         }
         "23502" => {
             err.message = format!(
                 "`{}` is required for {} {}",
                 field.unwrap_or("a field"),
-                crate::permissions::article(entity.name),
+                crate::language::permissions::article(entity.name),
                 entity.name
             );
         }
         "23503" => {
             err.kind = ErrorKind::NotFound;
-            err.message = crate::refusal::explain(&broken)
+            err.message = crate::db::refusal::explain(&broken)
                 .or_else(|| db.detail().and_then(missing_reference))
                 .unwrap_or_else(|| {
                     format!("{} refers to a record that does not exist", entity.name)
                 });
         }
         "23505" | "23514" | "23P01" if !constraint.is_empty() => {
-            err.message = crate::refusal::explain(&broken).unwrap_or_else(|| {
+            err.message = crate::db::refusal::explain(&broken).unwrap_or_else(|| {
                 format!(
                     "{} breaks a rule of {} {}",
                     field.map_or_else(|| "the statement".to_owned(), |f| format!("`{f}`")),
-                    crate::permissions::article(entity.name),
+                    crate::language::permissions::article(entity.name),
                     entity.name
                 )
             });

@@ -5,8 +5,8 @@ use postgres::types::{FromSql, Type};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-use crate::catalog::{self, FieldType};
 use crate::error::Error;
+use crate::language::catalog::{self, FieldType};
 use crate::value::{Cell, Change, ColumnType};
 
 /// The cell `idx` of `row`, read as `ty`; SQL NULL is [`Cell::Null`].

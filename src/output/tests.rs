@@ -97,7 +97,9 @@ fn formats_are_named_case_insensitively() {
 fn help_names_every_format() {
     let names: Vec<&str> = Format::names().collect();
     assert_eq!(
-        crate::catalog::statement_help("format").unwrap().syntax,
+        crate::language::help::statement_help("format")
+            .unwrap()
+            .syntax,
         format!("format {}", names.join("|"))
     );
 }

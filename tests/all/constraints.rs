@@ -375,7 +375,7 @@ fn every_broken_constraint_reads_in_the_users_words() {
 #[test]
 fn constraints_no_statement_can_break_still_have_sentences() {
     for constraint in INTERNAL {
-        let sentence = oc12::refusal::explain(&oc12::refusal::Broken {
+        let sentence = oc12::db::refusal::explain(&oc12::db::refusal::Broken {
             constraint,
             entity: "department",
             field: None,

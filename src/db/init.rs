@@ -6,9 +6,9 @@
 use postgres::Client;
 use postgres::error::SqlState;
 
+use crate::db::tls::Tls;
 use crate::db::{self, Roles, quote_ident};
 use crate::error::{Error, Result};
-use crate::tls::Tls;
 
 /// One numbered file of `sql/`. `@P@` in its text stands for the role prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The demo data of DATA.md; not a migration: loaded once by `--demo`.
-const DEMO: &str = include_str!("../sql/demo.sql");
+const DEMO: &str = include_str!("../../sql/demo.sql");
 /// The marker row that says the demo data was loaded.
 const DEMO_MARK: &str = "demo";
 
@@ -111,7 +111,7 @@ impl InitReport {
 }
 
 pub fn init(opts: &InitOptions<'_>) -> Result<InitReport> {
-    let (mut admin, tls) = crate::tls::configure(opts.admin_url)?;
+    let (mut admin, tls) = crate::db::tls::configure(opts.admin_url)?;
     let database = match admin.get_dbname() {
         Some(d) => d.to_owned(),
         None => {

@@ -7,9 +7,10 @@
 //! state machine that knows the shape of each statement (LANGUAGE.md); the
 //! state where the walk stops says what may come next.
 
-use crate::ast::Op;
-use crate::catalog::{self, LIST_CLAUSES, Shape};
-use crate::lexer::{Lexeme as Token, Tok, tokenize};
+use crate::language::ast::Op;
+use crate::language::catalog::{self, LIST_CLAUSES, Shape};
+use crate::language::help;
+use crate::language::lexer::{Lexeme as Token, Tok, tokenize};
 use crate::output::Format;
 
 /// What completion, hints and highlighting need to know about the language's
@@ -18,7 +19,7 @@ use crate::output::Format;
 pub trait CompletionSource {
     /// The statement keywords (`list count show … quit exit`).
     fn verbs(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = catalog::statement_keywords().collect();
+        let mut v: Vec<&'static str> = help::statement_keywords().collect();
         v.dedup();
         v
     }
@@ -67,7 +68,7 @@ pub trait CompletionSource {
     }
     /// What `help` accepts.
     fn help_topics(&self) -> Vec<&'static str> {
-        catalog::help_topics().collect()
+        help::help_topics().collect()
     }
     /// The canonical field for a typed name or alias (`remain_amount_to_pay`),
     /// regardless of case.
@@ -83,13 +84,13 @@ pub trait CompletionSource {
         if partial.bytes().all(|b| b.is_ascii_digit()) {
             return self.postcodes(partial);
         }
-        crate::registry::communes_starting(partial, MAX_PLACES)
+        crate::interpreter::registry::communes_starting(partial, MAX_PLACES)
             .into_iter()
             .map(|name| {
-                if crate::lexer::is_bare_word(&name) {
+                if crate::language::lexer::is_bare_word(&name) {
                     name
                 } else {
-                    crate::parser::quote(&name)
+                    crate::language::parser::quote(&name)
                 }
             })
             .collect()
@@ -99,7 +100,7 @@ pub trait CompletionSource {
         if partial.is_empty() || !partial.bytes().all(|b| b.is_ascii_digit()) {
             return Vec::new();
         }
-        crate::registry::postcodes_starting(partial, MAX_PLACES)
+        crate::interpreter::registry::postcodes_starting(partial, MAX_PLACES)
     }
 }
 
@@ -381,7 +382,7 @@ impl<'s> Walker<'s> {
             State::Verb => {
                 let Some(shape) = word
                     .filter(|_| src.verbs().contains(&w.as_str()))
-                    .and_then(catalog::statement_help)
+                    .and_then(help::statement_help)
                     .map(|s| s.shape)
                 else {
                     return self.lost();

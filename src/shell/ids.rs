@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::catalog;
-use crate::complete::CompletionSource;
 use crate::database::Database;
+use crate::language::catalog;
 use crate::session::Session;
+use crate::shell::complete::CompletionSource;
 
 /// How many ids one completion offers at most.
 const MAX_IDS: i64 = 50;

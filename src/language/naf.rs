@@ -48,7 +48,7 @@ pub fn closest(code: &str) -> Option<&'static str> {
     let division = code.get(..2).unwrap_or_default();
     codes()
         .iter()
-        .map(|(c, _)| (crate::catalog::levenshtein(&code, c), *c))
+        .map(|(c, _)| (crate::language::suggest::levenshtein(&code, c), *c))
         .filter(|&(d, _)| d < 3)
         .min_by_key(|&(d, c)| (!c.starts_with(division), d, c))
         .map(|(_, c)| c)

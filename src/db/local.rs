@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::config::{self, Config, create_private_dir, io_error};
+use crate::db::init::{self, InitOptions};
 use crate::error::{Error, Result};
-use crate::init::{self, InitOptions};
 
 /// The OS user PostgreSQL runs as when we are root (it refuses to run as root).
 const POSTGRES_USER: &str = "postgres";

@@ -3,8 +3,8 @@
 //! this module only colours. The visible text is never changed: removing
 //! the escape sequences gives back the line exactly.
 
-use crate::complete::{CompletionSource, Role, Walker};
-use crate::lexer::{Tok, tokenize};
+use crate::language::lexer::{Tok, tokenize};
+use crate::shell::complete::{CompletionSource, Role, Walker};
 
 const RESET: &str = "\x1b[0m";
 
@@ -91,7 +91,7 @@ pub(crate) fn strip_ansi(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::complete::testing::StaticSource;
+    use crate::shell::complete::testing::StaticSource;
 
     fn hl(line: &str) -> String {
         highlight(line, &StaticSource)

@@ -6,11 +6,13 @@
 //                 @etalab/decoupage-administratif (INSEE's Code officiel
 //                 géographique and La Poste's postcodes; Licence Ouverte).
 //   naf.tsv       The NAF rév. 2 sub-classes (APE codes, "62.01Z") and their
-//                 labels, from @socialgouv/codes-naf (INSEE's nomenclature).
+//                 labels, from @socialgouv/codes-naf (INSEE's nomenclature);
+//                 written to src/language/data/, since the analyzer checks
+//                 APE codes without asking any registry.
 //
 // Usage, from anywhere (needs node and npm, and the npm registry):
 //
-//   node src/registry/data/generate.mjs
+//   node src/interpreter/registry/data/generate.mjs
 //
 // Only current communes ("commune-actuelle") are kept, as geo.api.gouv.fr's
 // /communes returns them; a commune's département is not stored since its
@@ -57,7 +59,7 @@ try {
   const lines = [
     `# France's communes and postcodes for oc12-shell's offline registry.`,
     `# Source: ${COMMUNES} (npm), data under Licence Ouverte 2.0 (Etalab).`,
-    `# Regenerate with: node src/registry/data/generate.mjs`,
+    `# Regenerate with: node src/interpreter/registry/data/generate.mjs`,
     `# R <tab> région code <tab> name`,
     `# D <tab> département code <tab> région code <tab> name`,
     `# INSEE code <tab> commune <tab> population <tab> postcodes (comma separated)`,
@@ -78,10 +80,10 @@ try {
   const nafLines = [
     `# NAF rév. 2 sub-classes (APE codes) and their labels, for oc12-shell.`,
     `# Source: ${NAF} (npm), INSEE's nomenclature.`,
-    `# Regenerate with: node src/registry/data/generate.mjs`,
+    `# Regenerate with: node src/interpreter/registry/data/generate.mjs`,
     ...codes.map((c) => [c.id, clean(c.label)].join("\t")),
   ];
-  writeFileSync(join(here, "naf.tsv"), nafLines.join("\n") + "\n");
+  writeFileSync(join(here, "../../../language/data/naf.tsv"), nafLines.join("\n") + "\n");
   console.log(`${communes.length} communes, ${codes.length} APE codes written to ${here}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -1,10 +1,16 @@
 //! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
 //! its roles.
 
+pub mod generate;
+pub mod init;
+pub mod local;
+pub mod refusal;
+pub mod tls;
+
 use postgres::Client;
 
 use crate::error::{Error, Result};
-use crate::tls::{self, Tls};
+use tls::Tls;
 
 /// The schema that holds the whole CRM.
 pub const SCHEMA: &str = "crm";
@@ -157,7 +163,10 @@ mod tests {
         let c = parse_url("postgresql://app:pw@/crm?host=/tmp/x&port=5433").unwrap();
         assert_eq!(database_of(&c), Some("crm"));
         assert_eq!(describe(&c), "app@/tmp/x:5433/crm");
-        assert_eq!(c.get_connect_timeout(), Some(&crate::tls::CONNECT_TIMEOUT));
+        assert_eq!(
+            c.get_connect_timeout(),
+            Some(&crate::db::tls::CONNECT_TIMEOUT)
+        );
         assert!(parse_url("http://[").is_err());
     }
 }

@@ -15,13 +15,13 @@ mod api;
 mod communes;
 mod fill;
 mod http;
-pub mod naf;
 
 use std::io::Write;
 
-use crate::analyzer::{Lookup, Query};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::language::analyzer::{Lookup, Query};
+use crate::language::naf;
 use crate::output::{Printer, RowSink};
 use crate::session::Flow;
 use crate::value::{Cell, Column, ColumnType};

@@ -3,7 +3,7 @@
 //! change each field); PostgreSQL's grants and policies are the authority
 //! and refuse on their own if this were wrong.
 
-use crate::catalog::{Department, Entity, Field};
+use crate::language::catalog::{Department, Entity, Field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -99,8 +99,8 @@ pub(crate) fn article(word: &str) -> &'static str {
 mod tests {
     use super::Action::{Add, Delete, Set};
     use super::*;
-    use crate::catalog::Department::{Commercial, Gestion, Support};
-    use crate::catalog::entity;
+    use crate::language::catalog::Department::{Commercial, Gestion, Support};
+    use crate::language::catalog::entity;
 
     fn check(d: Department, a: Action, e: &str, fields: &[&str]) -> Option<String> {
         let e = entity(e).unwrap();

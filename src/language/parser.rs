@@ -1,4 +1,4 @@
-//! Tokens → syntax tree, with nom over the token slice of [`crate::lexer`].
+//! Tokens → syntax tree, with nom over the token slice of [`crate::language::lexer`].
 //!
 //! One function per production of `grammar/GRAMMAR.md`, named after it. A
 //! keyword that commits to a branch is followed by `cut`, so an error points
@@ -12,13 +12,15 @@ use nom::multi::many0;
 use nom::sequence::preceded;
 use nom::{IResult, Input, Needed, Parser};
 
-use crate::ast::{
+use crate::error::Error;
+use crate::language::ast::{
     Assignment, Comparison, Filter, List, Name, Op, Ordering, Statement, StatementKind, Target,
     Value, ValueKind,
 };
-use crate::catalog;
-use crate::error::Error;
-use crate::lexer::{Token, TokenKind, lex};
+use crate::language::catalog;
+use crate::language::help;
+use crate::language::lexer::{Token, TokenKind, lex};
+use crate::language::suggest::suggest;
 
 /// How deep parentheses may nest: deeper is a parse error rather than a
 /// stack overflow.
@@ -262,7 +264,7 @@ fn end<'a>(input: Tokens<'a>, more: &[&str]) -> PResult<'a, ()> {
     );
     if token.kind == TokenKind::Word {
         let keywords = more.iter().map(|m| m.split(' ').next().unwrap_or(m));
-        if let Some(s) = catalog::suggest(&token.text, keywords) {
+        if let Some(s) = suggest(&token.text, keywords) {
             error = error.with_suggestion(s);
         } else if more.contains(&"where")
             && input
@@ -302,13 +304,10 @@ fn line(input: Tokens<'_>) -> PResult<'_, Vec<Statement>> {
     }
     let mut error = Error::parse(
         token.span,
-        format!(
-            "expected a statement ({}, ...)",
-            catalog::STATEMENT_EXAMPLES
-        ),
+        format!("expected a statement ({}, ...)", help::STATEMENT_EXAMPLES),
     );
     if token.kind == TokenKind::Word
-        && let Some(s) = catalog::suggest(&token.text, catalog::statement_keywords())
+        && let Some(s) = suggest(&token.text, help::statement_keywords())
     {
         error = error.with_suggestion(s);
     }

@@ -92,7 +92,7 @@ const BULK_TABLES: [&str; 5] = ["location", "company", "client", "contract", "ev
 /// Generates into the CRM at `admin_url` (a superuser, or a role that may
 /// become the CRM's owner).
 pub fn generate(admin_url: &str, options: &Options) -> Result<Report> {
-    let (config, tls) = crate::tls::configure(admin_url)?;
+    let (config, tls) = crate::db::tls::configure(admin_url)?;
     let name = db::database_of(&config)
         .unwrap_or(db::DEFAULT_DATABASE)
         .to_owned();
@@ -447,7 +447,7 @@ fn timestamp(secs: i64) -> String {
 /// Nine digits whose last one makes the Luhn checksum valid.
 fn siren(base: u64) -> String {
     let digits = format!("{:08}", base % 100_000_000);
-    let check = crate::analyzer::luhn_check_digit(&digits);
+    let check = crate::language::analyzer::luhn_check_digit(&digits);
     format!("{digits}{check}")
 }
 
@@ -555,7 +555,7 @@ mod tests {
         for base in [10_000_001, 10_000_002, 12_345_678, 99_999_999] {
             let s = siren(base);
             assert_eq!(s.len(), 9);
-            assert!(crate::analyzer::siren_ok(&s), "{s}");
+            assert!(crate::language::analyzer::siren_ok(&s), "{s}");
         }
     }
 

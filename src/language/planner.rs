@@ -13,9 +13,9 @@
 //!   add-collaborator plan ends with a `Param::Null` standing for the
 //!   password hash, which the executor fills with [`fill_password_hash`].
 
-use crate::analyzer::{Assigned, Cond, Data, ListQuery, NewLocation, Operand, Target};
-use crate::ast::Op;
-use crate::catalog::{Entity, Field, FieldType, Source, Writes};
+use crate::language::analyzer::{Assigned, Cond, Data, ListQuery, NewLocation, Operand, Target};
+use crate::language::ast::Op;
+use crate::language::catalog::{Entity, Field, FieldType, Source, Writes};
 use crate::value::{Column, ColumnType, Param};
 
 /// One SQL statement, its parameters, and the columns of its result.
@@ -740,8 +740,10 @@ pub const REPRESENTATIVE: &[&str] = &[
 pub fn representative_plans() -> Result<Vec<(&'static str, Plan)>, crate::error::Error> {
     let mut out = Vec::new();
     for &src in REPRESENTATIVE {
-        for statement in crate::parser::parse(src)? {
-            if let crate::analyzer::Checked::Data(data) = crate::analyzer::analyze(&statement)? {
+        for statement in crate::language::parser::parse(src)? {
+            if let crate::language::analyzer::Checked::Data(data) =
+                crate::language::analyzer::analyze(&statement)?
+            {
                 out.extend(plan(&data).plans().into_iter().map(|p| (src, p.clone())));
             }
         }

@@ -35,12 +35,12 @@ pub fn companies(v: &Value) -> Result<Vec<Company>, String> {
 }
 
 fn company(r: &Value) -> Option<Company> {
-    let siren = str_of(r, "siren").filter(|s| crate::analyzer::siren_ok(s))?;
+    let siren = str_of(r, "siren").filter(|s| crate::language::analyzer::siren_ok(s))?;
     let name = str_of(r, "nom_complet").or_else(|| str_of(r, "nom_raison_sociale"))?;
     let office = r.get("siege").filter(|s| s.is_object());
     let activity = str_of(r, "activite_principale")
         .or_else(|| office.and_then(|s| str_of(s, "activite_principale")))
-        .and_then(super::naf::normalize);
+        .and_then(crate::language::naf::normalize);
     Some(Company {
         siren: siren.to_owned(),
         name: name.to_owned(),

@@ -7,13 +7,15 @@
 
 use std::io::IsTerminal;
 
-use crate::analyzer::{Assigned, Checked, Data, NewLocation, Operand};
-use crate::catalog::{self, Entity};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::language::analyzer::{Assigned, Checked, Data, NewLocation, Operand};
+use crate::language::catalog::Entity;
+use crate::language::suggest::suggest;
 use crate::value::Param;
 
-use super::{Commune, Company, Query, Registry, Source, fold, naf, note, offline_reason};
+use super::{Commune, Company, Query, Registry, Source, fold, note, offline_reason};
+use crate::language::naf;
 
 /// Whether [`fill`] has anything to do with this statement.
 pub fn fills(checked: &Checked) -> bool {
@@ -66,7 +68,7 @@ fn shown(field: &str, value: &str) -> String {
     if plain {
         format!("{field}={value}")
     } else {
-        format!("{field}={}", crate::parser::quote(value))
+        format!("{field}={}", crate::language::parser::quote(value))
     }
 }
 
@@ -315,7 +317,7 @@ fn not_the_city(
         message += &format!("; {city} is {}", theirs.join(", "));
     }
     let error = Error::at(ErrorKind::Invalid, postcode_span.to(city_span), message);
-    match catalog::suggest(city, names.iter().copied()) {
+    match suggest(city, names.iter().copied()) {
         Some(s) if elsewhere.is_empty() => error.with_suggestion(s),
         _ => error,
     }

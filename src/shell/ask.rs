@@ -4,13 +4,14 @@
 //! or Ctrl-D cancels the whole statement, and what was typed so far is kept
 //! (the caller puts it in the history).
 
-use crate::analyzer;
-use crate::ast::StatementKind;
-use crate::catalog::{self, Department, FieldType};
 use crate::error::{Error, ErrorKind, Result};
-use crate::permissions::{Action, refusal};
+use crate::language::analyzer;
+use crate::language::ast::StatementKind;
+use crate::language::catalog::{self, Department, FieldType};
+use crate::language::parser;
+use crate::language::permissions::{Action, refusal};
 use crate::session::Session;
-use crate::{parser, prompt};
+use crate::shell::prompt;
 
 /// What asking came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +57,9 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
                 || a.field.text.eq_ignore_ascii_case("code_postal")
         })
     {
-        let found = crate::registry::offline_communes(&crate::analyzer::Query::Postcode(
-            postcode.value.text.clone(),
-        ));
+        let found = crate::interpreter::registry::offline_communes(
+            &crate::language::analyzer::Query::Postcode(postcode.value.text.clone()),
+        );
         if found.len() > 1 {
             communes = found.into_iter().map(|c| c.name).collect();
             missing.push(city);

@@ -132,7 +132,7 @@ impl<R: BufRead> Iterator for Reader<R> {
 /// A line continues when it ends in one backslash, outside a `#` comment:
 /// the lexer's rule.
 fn ends_with_continuation(line: &str) -> bool {
-    crate::lexer::continues(line)
+    crate::language::lexer::continues(line)
 }
 
 #[cfg(test)]

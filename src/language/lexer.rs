@@ -18,8 +18,8 @@
 //! backslash anywhere else outside quotes is an error, and a newline inside
 //! quotes leaves the quote open.
 
-use crate::ast::Op;
 use crate::error::{Error, Span};
+use crate::language::ast::Op;
 
 /// What a [`Lexeme`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,15 +13,17 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 
-use crate::ast::{self, Op, StatementKind, ValueKind};
-use crate::catalog::{self, Entity, Field, FieldType, StatementHelp, Writes};
 use crate::error::{Error, ErrorKind, Span};
+use crate::language::ast::{self, Op, StatementKind, ValueKind};
+use crate::language::catalog::{self, Entity, Field, FieldType, Writes};
+use crate::language::help::{self, StatementHelp};
+use crate::language::naf;
+use crate::language::suggest::suggest;
 use crate::output::Format;
-use crate::registry;
 use crate::value::Param;
 
 /// A statement that passed every check. Data statements become one SQL plan
-/// (see [`crate::planner`]); meta statements are the shell's own business and
+/// (see [`crate::language::planner`]); meta statements are the shell's own business and
 /// have none.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Checked {
@@ -97,7 +99,7 @@ pub enum Operand {
     Param(Param),
     /// `add company`'s location when the registry gave its head office:
     /// the location at that address, added in the same statement when
-    /// there is none yet. Only [`crate::registry::fill`] makes one.
+    /// there is none yet. Only [`crate::interpreter::registry::fill`] makes one.
     NewLocation(NewLocation),
 }
 
@@ -214,7 +216,7 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
 /// The required fields of `entity` that `assignments` do not give (unknown
 /// names are ignored here: the analyzer reports them), but for those the
 /// registry fills from a field that is given (a company's name from its
-/// SIREN: [`crate::registry::fill`] fills them, or says why it cannot). On
+/// SIREN: [`crate::interpreter::registry::fill`] fills them, or says why it cannot). On
 /// a terminal the shell asks for these before analysing `add`.
 pub fn missing_required(entity: &Entity, assignments: &[ast::Assignment]) -> Vec<&'static Field> {
     let given = |name: &str| {
@@ -238,7 +240,7 @@ fn resolve_entity(name: &ast::Name) -> Result<&'static Entity, Error> {
         unknown(
             name.span,
             format!("no entity `{}`", name.text),
-            catalog::suggest(&name.text, catalog::entity_names()),
+            suggest(&name.text, catalog::entity_names()),
         )
     })
 }
@@ -252,7 +254,7 @@ fn resolve_field(entity: &Entity, name: &ast::Name) -> Result<&'static Field, Er
         unknown(
             name.span,
             format!("{} have no field `{}`", entity.plural, name.text),
-            catalog::suggest(&name.text, names),
+            suggest(&name.text, names),
         )
     })
 }
@@ -318,13 +320,13 @@ fn registration(who: Option<&ast::Value>) -> Result<Option<String>, Error> {
 }
 
 fn help_topic(name: &ast::Name) -> Result<Topic, Error> {
-    if let Some(help) = catalog::statement_help(&name.text) {
+    if let Some(help) = help::statement_help(&name.text) {
         return Ok(Topic::Statement(help));
     }
     if let Some(entity) = catalog::entity(&name.text) {
         return Ok(Topic::Entity(entity));
     }
-    if let Some(&(topic, text)) = catalog::TOPICS
+    if let Some(&(topic, text)) = help::TOPICS
         .iter()
         .find(|(t, _)| t.eq_ignore_ascii_case(&name.text))
     {
@@ -334,7 +336,7 @@ fn help_topic(name: &ast::Name) -> Result<Topic, Error> {
     Err(unknown(
         name.span,
         message,
-        catalog::suggest(&name.text, catalog::help_topics()),
+        suggest(&name.text, help::help_topics()),
     ))
 }
 
@@ -385,7 +387,7 @@ fn lookup(what: &ast::Name, query: &[ast::Value]) -> Result<Lookup, Error> {
             return Err(unknown(
                 what.span,
                 message,
-                catalog::suggest(&what.text, ["company", "location"]),
+                suggest(&what.text, ["company", "location"]),
             ));
         }
     };
@@ -398,11 +400,7 @@ fn format(name: &ast::Name) -> Result<Format, Error> {
         .find(|f| f.name().eq_ignore_ascii_case(&name.text))
         .ok_or_else(|| {
             let message = format!("no format `{}`: {}", name.text, Format::choices());
-            unknown(
-                name.span,
-                message,
-                catalog::suggest(&name.text, Format::names()),
-            )
+            unknown(name.span, message, suggest(&name.text, Format::names()))
         })
 }
 
@@ -656,12 +654,12 @@ fn registry_rules(
                 format!("`{text}` is not a SIREN: {why}"),
             ))
         }
-        ("company", "activity") if !text.is_empty() && registry::naf::label(text).is_none() => {
+        ("company", "activity") if !text.is_empty() && naf::label(text).is_none() => {
             let message = format!("`{text}` is not an APE code of the NAF (e.g. 62.01Z)");
             Err(unknown(
                 value.span,
                 message,
-                registry::naf::closest(text).map(str::to_owned),
+                naf::closest(text).map(str::to_owned),
             ))
         }
         _ => Ok(operand),
@@ -746,7 +744,7 @@ fn operand(
                 return Err(unknown(
                     span,
                     message,
-                    catalog::suggest(text, values.iter().copied()),
+                    suggest(text, values.iter().copied()),
                 ));
             };
             Param::Text((*v).to_string())
@@ -853,7 +851,7 @@ fn date_time(text: &str) -> Option<When> {
 
 /// `2023-06-04`, or the seed's `04-06-2023`.
 fn date(text: &str) -> Option<NaiveDate> {
-    if !crate::parser::is_date(text) {
+    if !crate::language::parser::is_date(text) {
         return None;
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")

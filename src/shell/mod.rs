@@ -1,17 +1,25 @@
 //! The three ways in: the interactive prompt, scripts (`-f`, stdin) and
 //! one-off statements (`-c`), all over one [`Session`].
 
+pub mod ask;
+pub mod cli;
+pub mod complete;
+pub mod highlight;
+pub mod ids;
+pub mod prompt;
+pub mod repl;
+pub mod script;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 
-use crate::cli::{Command, RunArgs, Source};
+use crate::auth;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{Format, Printer, Screen};
-use crate::repl::{self, ReadOutcome};
-use crate::script;
 use crate::session::{Flow, Session};
-use crate::{auth, prompt};
+use crate::shell::cli::{Command, RunArgs, Source};
+use crate::shell::repl::ReadOutcome;
 
 /// `login`, `logout`, `whoami` as subcommands.
 pub fn run_command(config: &Config, command: Command) -> Result<i32> {
@@ -219,7 +227,7 @@ fn run_units(
 fn interactive(session: &mut Session, screen: Option<Screen>, chosen: bool) -> Result<i32> {
     crate::cancel::install();
     let history = session.config().paths.history_file();
-    let source = crate::completion::CatalogSource::new(session);
+    let source = crate::shell::ids::CatalogSource::new(session);
     let ids = source.cache();
     let helper = repl::ReplHelper::new(Box::new(source), session.color);
     let mut editor = repl::editor(&history, helper)
@@ -245,9 +253,9 @@ fn interactive(session: &mut Session, screen: Option<Screen>, chosen: bool) -> R
         }
         let _ = repl::record(&mut editor, &history, &buffer);
         for text in repl::statements(&buffer) {
-            let text = match crate::ask::ask_missing(session, &text) {
-                Ok(crate::ask::Asked::Ready(t)) => t,
-                Ok(crate::ask::Asked::Canceled(built)) => {
+            let text = match crate::shell::ask::ask_missing(session, &text) {
+                Ok(crate::shell::ask::Asked::Ready(t)) => t,
+                Ok(crate::shell::ask::Asked::Canceled(built)) => {
                     // Nothing lost: the statement as built goes to the history.
                     if built != text {
                         let _ = repl::record(&mut editor, &history, &built);

@@ -36,9 +36,9 @@ use rustyline::line_buffer::LineBuffer;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Changeset, ColorMode, CompletionType, Config, Context, EditMode, Editor, Helper};
 
-use crate::complete::{self, CompletionSource};
-use crate::highlight::highlight;
-use crate::lexer::{Tok, continues, tokenize};
+use crate::language::lexer::{Tok, continues, tokenize};
+use crate::shell::complete::{self, CompletionSource};
+use crate::shell::highlight::highlight;
 
 /// How many statements the history keeps.
 pub const HISTORY_SIZE: usize = 10_000;
@@ -248,7 +248,7 @@ pub fn read_statement(editor: &mut ReplEditor, prompt: &str) -> rustyline::Resul
 /// continuations as backslash-newline, as `script::Reader` does, so the
 /// parser sees the same text as from a script.
 pub fn statements(buffer: &str) -> Vec<String> {
-    crate::script::Reader::new(buffer.as_bytes())
+    crate::shell::script::Reader::new(buffer.as_bytes())
         .map(|item| match item {
             Ok(unit) | Err((_, unit)) => unit.text,
         })
@@ -308,7 +308,7 @@ pub fn record(editor: &mut ReplEditor, history_path: &Path, line: &str) -> rusty
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::complete::testing::StaticSource;
+    use crate::shell::complete::testing::StaticSource;
     use rustyline::history::{DefaultHistory, History};
     use std::os::unix::fs::PermissionsExt;
 
@@ -504,7 +504,10 @@ mod tests {
                 let _ = word_end(line, pos);
             }
         }
-        assert_eq!(crate::highlight::strip_ansi(&highlight(line, src)), line);
+        assert_eq!(
+            crate::shell::highlight::strip_ansi(&highlight(line, src)),
+            line
+        );
         let _ = should_record(line);
         let _ = statements(line);
         let _ = continues(line);

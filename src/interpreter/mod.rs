@@ -1,0 +1,3 @@
+//! Running checked statements.
+
+pub mod registry;
