@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorKind, Span};
 use crate::language::ast::{self, Op, StatementKind, ValueKind};
 use crate::language::catalog::{self, Entity, Field, FieldType, Writes};
 use crate::language::help::{self, StatementHelp};
+use crate::language::lookup::{self, Lookup, siren_ok};
 use crate::language::naf;
 use crate::language::suggest::suggest;
 use crate::output::Format;
@@ -197,7 +198,9 @@ pub fn analyze(statement: &ast::Statement) -> Result<Checked, Error> {
             amount_span: amount.span,
         },
         S::History(t) => Data::History(target(t)?),
-        S::Lookup { what, query } => return Ok(Checked::Meta(Meta::Lookup(lookup(what, query)?))),
+        S::Lookup { what, query } => {
+            return Ok(Checked::Meta(Meta::Lookup(lookup::check(what, query)?)));
+        }
         S::Login(who) => return Ok(Checked::Meta(Meta::Login(registration(who.as_ref())?))),
         S::Logout => return Ok(Checked::Meta(Meta::Logout)),
         S::Whoami => return Ok(Checked::Meta(Meta::Whoami)),
@@ -340,60 +343,6 @@ fn help_topic(name: &ast::Name) -> Result<Topic, Error> {
     ))
 }
 
-/// `lookup company SIREN|NAME`, `lookup location POSTCODE|CITY`.
-fn lookup(what: &ast::Name, query: &[ast::Value]) -> Result<Lookup, Error> {
-    let span = match (query.first(), query.last()) {
-        (Some(first), Some(last)) => first.span.to(last.span),
-        _ => what.span,
-    };
-    let words: Vec<&str> = query.iter().map(|v| v.text.trim()).collect();
-    let text = words.join(" ").trim().to_owned();
-    let kind = catalog::entity(&what.text).map(|e| e.name);
-    let digits = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == ' ');
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if text.is_empty() {
-        return Err(invalid(span, "nothing to look up"));
-    }
-    let query = match kind {
-        Some("company") if digits => {
-            if compact.len() != 9 {
-                let message = format!("`{text}` is not a SIREN: it has 9 digits");
-                return Err(invalid(span, message));
-            }
-            if !siren_ok(&compact) {
-                let message = format!("`{compact}` is not a SIREN: its check digit is wrong");
-                return Err(invalid(span, message));
-            }
-            Query::Siren(compact)
-        }
-        Some("company") => Query::CompanyName(text),
-        Some("location") if digits => {
-            if compact.len() != 5 {
-                let message = format!("`{text}` is not a French postcode: it has 5 digits");
-                return Err(invalid(span, message));
-            }
-            Query::Postcode(compact)
-        }
-        Some("location") => Query::City(text),
-        Some(other) => {
-            let message = format!("`lookup` finds companies and locations, not {other}s");
-            return Err(invalid(what.span, message));
-        }
-        None => {
-            let message = format!(
-                "`lookup` finds `company` or `location`, not `{}`",
-                what.text
-            );
-            return Err(unknown(
-                what.span,
-                message,
-                suggest(&what.text, ["company", "location"]),
-            ));
-        }
-    };
-    Ok(Lookup { query, span })
-}
-
 fn format(name: &ast::Name) -> Result<Format, Error> {
     Format::ALL
         .into_iter()
@@ -402,58 +351,6 @@ fn format(name: &ast::Name) -> Result<Format, Error> {
             let message = format!("no format `{}`: {}", name.text, Format::choices());
             unknown(name.span, message, suggest(&name.text, Format::names()))
         })
-}
-
-/// What `lookup` looks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Query {
-    /// 9 digits with a valid check digit.
-    Siren(String),
-    CompanyName(String),
-    /// 5 digits.
-    Postcode(String),
-    City(String),
-}
-
-/// `lookup company|location QUERY`, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
-    pub query: Query,
-    /// Where the query was typed.
-    pub span: Span,
-}
-
-/// A SIREN's check: 9 digits whose Luhn sum is a multiple of 10 (as the
-/// database's `crm.luhn_ok`).
-pub fn siren_ok(siren: &str) -> bool {
-    siren.len() == 9
-        && siren.bytes().all(|b| b.is_ascii_digit())
-        && luhn_sum(siren).is_multiple_of(10)
-}
-
-/// The digit that, written after `digits`, makes their Luhn sum a multiple
-/// of 10.
-pub fn luhn_check_digit(digits: &str) -> u32 {
-    (10 - luhn_sum(&format!("{digits}0")) % 10) % 10
-}
-
-/// Luhn's sum: from the right, every second digit doubled (less 9 when
-/// above 9).
-fn luhn_sum(digits: &str) -> u32 {
-    digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let d = d * 2;
-                if d > 9 { d - 9 } else { d }
-            } else {
-                d
-            }
-        })
-        .sum()
 }
 
 // ---------------------------------------------------------------------------
@@ -918,26 +815,3 @@ fn not_a_date(value: &ast::Value) -> Error {
     invalid(value.span, message)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sirens_are_luhn_checked() {
-        for ok in [
-            "999222888",
-            "999333883",
-            "999686686",
-            "732829320",
-            "356000000",
-        ] {
-            assert!(siren_ok(ok), "{ok}");
-        }
-        for bad in ["999222889", "99922288", "9992228880", "99922288a", ""] {
-            assert!(!siren_ok(bad), "{bad}");
-        }
-        assert_eq!(luhn_check_digit("35600000"), 0);
-        assert_eq!(luhn_check_digit("73282932"), 0);
-        assert_eq!(luhn_check_digit("99922288"), 8);
-    }
-}

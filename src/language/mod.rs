@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod format;
 pub mod help;
 pub mod lexer;
+pub mod lookup;
 pub mod naf;
 pub mod parser;
 pub mod permissions;

@@ -58,7 +58,7 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
         })
     {
         let found = crate::interpreter::registry::offline_communes(
-            &crate::language::analyzer::Query::Postcode(postcode.value.text.clone()),
+            &crate::language::lookup::Query::Postcode(postcode.value.text.clone()),
         );
         if found.len() > 1 {
             communes = found.into_iter().map(|c| c.name).collect();

@@ -821,7 +821,7 @@ fails! {
 
 #[test]
 fn lookup_is_a_meta_statement_with_a_checked_query() {
-    use oc12::language::analyzer::{Lookup, Query};
+    use oc12::language::lookup::{Lookup, Query};
     let lookup = |src: &str| match check(src).unwrap().pop() {
         Some(Checked::Meta(analyzer::Meta::Lookup(Lookup { query, .. }))) => query,
         other => panic!("{other:?}"),

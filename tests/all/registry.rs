@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oc12::interpreter::registry;
-use oc12::language::analyzer::Query;
+use oc12::language::lookup::Query;
 use support::{Shell, TestDb, User};
 
 const COMMERCIAL: &str = "aa123456789";

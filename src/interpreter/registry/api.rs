@@ -35,7 +35,7 @@ pub fn companies(v: &Value) -> Result<Vec<Company>, String> {
 }
 
 fn company(r: &Value) -> Option<Company> {
-    let siren = str_of(r, "siren").filter(|s| crate::language::analyzer::siren_ok(s))?;
+    let siren = str_of(r, "siren").filter(|s| crate::language::lookup::siren_ok(s))?;
     let name = str_of(r, "nom_complet").or_else(|| str_of(r, "nom_raison_sociale"))?;
     let office = r.get("siege").filter(|s| s.is_object());
     let activity = str_of(r, "activite_principale")

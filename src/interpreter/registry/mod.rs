@@ -20,7 +20,7 @@ use std::io::Write;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result, Span};
-use crate::language::analyzer::{Lookup, Query};
+use crate::language::lookup::{Lookup, Query};
 use crate::language::naf;
 use crate::output::{Printer, RowSink};
 use crate::session::Flow;
