@@ -16,11 +16,11 @@ use rust_decimal::Decimal;
 use crate::error::{Error, ErrorKind, Span};
 use crate::language::ast::{self, Op, StatementKind, ValueKind};
 use crate::language::catalog::{self, Entity, Field, FieldType, Writes};
+use crate::language::format::Format;
 use crate::language::help::{self, StatementHelp};
 use crate::language::lookup::{self, Lookup, siren_ok};
 use crate::language::naf;
 use crate::language::suggest::suggest;
-use crate::output::Format;
 use crate::value::Param;
 
 /// A statement that passed every check. Data statements become one SQL plan
@@ -814,4 +814,3 @@ fn not_a_date(value: &ast::Value) -> Error {
     };
     invalid(value.span, message)
 }
-

@@ -1,4 +1,5 @@
-//! The one description of the language's entities, fields and statements.
+//! The one description of the language's entities and fields, and of what
+//! follows each statement's keyword ([`Shape`]).
 //!
 //! The analyzer resolves names and types through it, the planner takes its
 //! SQL table and column names from it (never from user text), `help` prints

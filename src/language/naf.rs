@@ -1,5 +1,5 @@
 //! The APE codes: INSEE's NAF rév. 2 sub-classes (`62.01Z`) and their labels
-//! (`data/naf.tsv`, see `data/generate.mjs`).
+//! (`data/naf.tsv`, written by `interpreter/registry/data/generate.mjs`).
 
 use std::sync::OnceLock;
 

@@ -4,7 +4,8 @@
 //! the escape sequences gives back the line exactly.
 
 use crate::language::lexer::{Tok, tokenize};
-use crate::shell::complete::{CompletionSource, Role, Walker};
+use crate::shell::complete::CompletionSource;
+use crate::shell::walker::{Role, Walker};
 
 const RESET: &str = "\x1b[0m";
 

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod prompt;
 pub mod repl;
 pub mod script;
+pub mod walker;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};

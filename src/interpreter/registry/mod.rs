@@ -1,7 +1,8 @@
 //! France's public registries: companies from the "recherche d'entreprises"
 //! API (by SIREN or name), communes from the geographic API (by postcode or
 //! name), and, when they cannot be reached or `OC12_OFFLINE` is set, the
-//! official communes and APE codes bundled in `registry/data/`.
+//! official communes bundled in `data/` (the APE codes are the language's:
+//! `language/naf.rs`).
 //!
 //! Two uses: `lookup company|location ...` prints the candidates, and
 //! [`fill`] completes and checks `add company siren=...` and `add location
