@@ -87,7 +87,7 @@ fn run_init(
         .transpose()?;
     let first_manager = match first_manager {
         Some(reg) => {
-            let password = crate::shell::prompt::read_new_password(&format!("password for {reg}"))?;
+            let password = crate::terminal::read_new_password(&format!("password for {reg}"))?;
             Some((reg.to_owned(), crate::auth::hash_password(&password)?))
         }
         None => None,
@@ -213,13 +213,13 @@ fn run_local(config: &Config, action: LocalAction) -> Result<i32> {
                 return Ok(0);
             }
             if !yes {
-                if !crate::shell::prompt::interactive() {
+                if !crate::terminal::interactive() {
                     return Err(Error::usage(
                         "`local destroy` removes the local cluster and all its data: \
                          confirm with --yes when no terminal can ask",
                     ));
                 }
-                let answer = crate::shell::prompt::ask(&format!(
+                let answer = crate::terminal::ask(&format!(
                     "remove the local cluster at {} and all its data? [y/N] ",
                     cluster.pgdata.display()
                 ))?;

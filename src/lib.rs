@@ -14,6 +14,7 @@ pub mod monitoring;
 pub mod output;
 pub mod session;
 pub mod shell;
+pub mod terminal;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result, Span};

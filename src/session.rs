@@ -15,7 +15,7 @@ use crate::language::help;
 use crate::language::planner::{self, Plan, Planned};
 use crate::language::{ast, parser};
 use crate::output::{self, Format, Printer, RowSink};
-use crate::shell::prompt;
+use crate::terminal;
 use crate::value::{Cell, Param};
 use postgres::fallible_iterator::FallibleIterator;
 
@@ -343,7 +343,7 @@ impl Session {
     fn initial_password(&self) -> Result<(String, bool)> {
         if self.interactive {
             Ok((
-                prompt::read_new_password("password of the new collaborator")?,
+                terminal::read_new_password("password of the new collaborator")?,
                 false,
             ))
         } else {
@@ -379,7 +379,7 @@ impl Session {
             Meta::Login(registration) => {
                 let registration = match registration {
                     Some(r) => r,
-                    None if self.interactive => prompt::ask("registration number: ")?,
+                    None if self.interactive => terminal::ask("registration number: ")?,
                     None => return Err(Error::usage("login needs a registration number")),
                 };
                 if !self.interactive {
@@ -388,7 +388,7 @@ impl Session {
                          `oc12-shell login REGISTRATION --password-stdin`",
                     ));
                 }
-                let password = prompt::read_password("password")?;
+                let password = terminal::read_password("password")?;
                 let text = self.login(&registration, &password)?;
                 said(out, &text)
             }
@@ -492,8 +492,8 @@ impl Session {
                     "changing your password needs a terminal: run `passwd` at the prompt",
                 ));
             }
-            let current = prompt::read_password("current password")?;
-            let new = prompt::read_new_password("password")?;
+            let current = terminal::read_password("current password")?;
+            let new = terminal::read_new_password("password")?;
             let hash = auth::hash_password(&new)?;
             let mut work = self.begin(&credential)?;
             let salt: String = work
@@ -514,7 +514,7 @@ impl Session {
             (new, false)
         } else {
             let password = if self.interactive {
-                prompt::read_new_password(&format!("password for {target}"))?
+                terminal::read_new_password(&format!("password for {target}"))?
             } else {
                 auth::generate_password()
             };

@@ -11,7 +11,7 @@ use crate::language::catalog::{self, Department, FieldType};
 use crate::language::parser;
 use crate::language::permissions::{Action, refusal};
 use crate::session::Session;
-use crate::shell::prompt;
+use crate::terminal;
 
 /// What asking came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub fn ask_missing(session: &Session, text: &str) -> Result<Asked> {
             _ => String::new(),
         };
         loop {
-            let answer = match prompt::ask(&format!("{}{hint}: ", field.name)) {
+            let answer = match terminal::ask(&format!("{}{hint}: ", field.name)) {
                 Ok(answer) => answer,
                 Err(e) if e.kind == ErrorKind::Canceled => return Ok(Asked::Canceled(completed)),
                 Err(e) => return Err(e),

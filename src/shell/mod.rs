@@ -6,7 +6,6 @@ pub mod cli;
 pub mod complete;
 pub mod highlight;
 pub mod ids;
-pub mod prompt;
 pub mod repl;
 pub mod script;
 pub mod walker;
@@ -21,10 +20,16 @@ use crate::output::{Format, Printer, Screen};
 use crate::session::{Flow, Session};
 use crate::shell::cli::{Command, RunArgs, Source};
 use crate::shell::repl::ReadOutcome;
+use crate::terminal;
 
 /// `login`, `logout`, `whoami` as subcommands.
 pub fn run_command(config: &Config, command: Command) -> Result<i32> {
-    let mut session = Session::new(config.clone(), Format::Table, false, prompt::interactive());
+    let mut session = Session::new(
+        config.clone(),
+        Format::Table,
+        false,
+        terminal::interactive(),
+    );
     let mut out = Printer::new(io::stdout(), Format::Table, false);
     let text = match command {
         Command::Login {
@@ -34,13 +39,13 @@ pub fn run_command(config: &Config, command: Command) -> Result<i32> {
         } => {
             let registration = match registration {
                 Some(r) => r,
-                None if session.interactive => prompt::ask("registration number: ")?,
+                None if session.interactive => terminal::ask("registration number: ")?,
                 None => return Err(Error::usage("login needs a registration number")),
             };
             let password = if password_stdin {
-                prompt::password_from_stdin()?
+                terminal::password_from_stdin()?
             } else {
-                prompt::read_password("password")?
+                terminal::read_password("password")?
             };
             let greeting = session.login(&registration, &password)?;
             if print_token {
