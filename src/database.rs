@@ -91,7 +91,7 @@ impl Database {
                 "the database URL `{}` holds a password: a collaborator's configuration names \
                  only the server (user and password come from `login`); remove `user:password@` \
                  from OC12_DATABASE_URL",
-                crate::db::tls::redact_url(url)
+                crate::db::url::redact_url(url)
             )));
         }
         let name = config

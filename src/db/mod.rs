@@ -6,6 +6,7 @@ pub mod init;
 pub mod local;
 pub mod refusal;
 pub mod tls;
+pub mod url;
 
 use postgres::Client;
 
@@ -72,7 +73,7 @@ impl Roles {
 /// and `sslrootcert` are understood but only [`tls::configure`] makes the
 /// connector that honours them: dial with that.
 pub fn parse_url(url: &str) -> Result<postgres::Config> {
-    tls::parse(url).map(|(config, _)| config)
+    url::parse(url).map(|(config, _)| config)
 }
 
 /// The database a URL names; PostgreSQL's default is the user's name.
@@ -165,7 +166,7 @@ mod tests {
         assert_eq!(describe(&c), "app@/tmp/x:5433/crm");
         assert_eq!(
             c.get_connect_timeout(),
-            Some(&crate::db::tls::CONNECT_TIMEOUT)
+            Some(&crate::db::url::CONNECT_TIMEOUT)
         );
         assert!(parse_url("http://[").is_err());
     }
