@@ -33,6 +33,13 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
 /// The gate's password is public: the gate may only try logins.
 pub const GATE_PASSWORD: &str = "oc12-gate-is-public";
 
+/// Puts the rest of the transaction under the server's export timeout.
+macro_rules! export_timeout {
+    () => {
+        "SELECT set_config('statement_timeout', crm.export_timeout(), true)"
+    };
+}
+
 /// A CRM database: its address (no user, no password) and, once a session
 /// uses it, that session's pool.
 pub struct Database {
@@ -49,7 +56,11 @@ struct Inner {
     roles: Roles,
     statement_cache: Mutex<StatementCache>,
     pool: Mutex<Option<SessionPool>>,
+    /// Brings an unreachable server back, if it can: true when it did.
+    revive: Mutex<Option<Revive>>,
 }
+
+type Revive = Arc<dyn Fn() -> Result<bool> + Send + Sync>;
 
 struct SessionPool {
     role: String,
@@ -123,6 +134,7 @@ impl Database {
                 roles: roles.clone(),
                 statement_cache: Mutex::new(StatementCache::Auto),
                 pool: Mutex::new(None),
+                revive: Mutex::new(None),
             }),
             roles,
             name,
@@ -133,6 +145,13 @@ impl Database {
     /// (`OC12_STATEMENT_CACHE`); for the pools made from now on.
     pub fn set_statement_cache(&self, choice: StatementCache) {
         *lock(&self.inner.statement_cache) = choice;
+    }
+
+    /// What to do when no connection reaches the server: `revive` says
+    /// whether it brought the server back, and the connection is tried
+    /// once more (the local cluster is started again).
+    pub fn when_unreachable(&self, revive: impl Fn() -> Result<bool> + Send + Sync + 'static) {
+        *lock(&self.inner.revive) = Some(Arc::new(revive));
     }
 
     /// Checks a password through the gate role, which may do nothing else:
@@ -196,12 +215,33 @@ impl Database {
         Ok(())
     }
 
+    /// What `need` asks for: a transaction ([`Database::begin`]), one under
+    /// the export timeout, or reads each in one exchange
+    /// ([`Database::reads`]).
+    pub fn work(&self, credential: &Credential, need: Need) -> Result<Work> {
+        match need {
+            Need::Transaction => self.begin(credential),
+            Need::Export => self.open_transaction(credential, true),
+            Need::Reads => self.reads(credential),
+        }
+    }
+
     /// Opens a transaction of the session, after the server confirmed that
     /// the session is live, in one round trip; the department it returns
     /// must be the token's.
     pub fn begin(&self, credential: &Credential) -> Result<Work> {
+        self.open_transaction(credential, false)
+    }
+
+    /// [`Database::begin`]; for an export, the server's longer statement
+    /// timeout set in the same message.
+    fn open_transaction(&self, credential: &Credential, export: bool) -> Result<Work> {
         credential.check_expiry()?;
-        let sql = "BEGIN; SELECT crm.session_check()";
+        let sql = if export {
+            concat!("BEGIN; SELECT crm.session_check(); ", export_timeout!())
+        } else {
+            "BEGIN; SELECT crm.session_check()"
+        };
         // An idle pooled connection may have died since its last use (the
         // server restarted, or ended the session). That shows on this first
         // message, before anything of the statement ran: dropped, it leaves
@@ -212,6 +252,7 @@ impl Database {
             let mut work = Work {
                 conn,
                 open: true,
+                export,
                 reads: None,
             };
             match work.conn.simple_query(sql) {
@@ -224,6 +265,7 @@ impl Database {
                 Err(e) => return Err(map_error(&e)),
             }
         };
+        // The check's row comes first.
         let current = rows.iter().find_map(|m| match m {
             postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
             _ => None,
@@ -242,6 +284,7 @@ impl Database {
         Ok(Work {
             conn: self.connection(credential)?,
             open: false,
+            export: false,
             reads: Some(Reads {
                 inner: self.inner.clone(),
                 credential: credential.clone(),
@@ -297,6 +340,19 @@ impl Inner {
     }
 
     fn connection(&self, credential: &Credential) -> Result<Connection> {
+        match self.checkout(credential) {
+            Err(e) if e.kind == ErrorKind::Connection => {
+                let revive = lock(&self.revive).clone();
+                match revive {
+                    Some(revive) if revive()? => self.checkout(credential),
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn checkout(&self, credential: &Credential) -> Result<Connection> {
         let SessionPoolRef { pool, failures } = self.pool_for(credential);
         let refused = &failures.refused;
         let start = Instant::now();
@@ -400,6 +456,18 @@ fn wait_until_closed(conn: &postgres::Client) {
     }
 }
 
+/// What a statement needs of its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// A transaction: a write, or statements that must see each other.
+    Transaction,
+    /// A transaction under the server's longer timeout for exports (csv,
+    /// json), which stream at their reader's pace.
+    Export,
+    /// Reads, each one exchange of its own.
+    Reads,
+}
+
 /// Statements of a session: inside a transaction ([`Database::begin`]),
 /// or, for reads, each its own guarded exchange ([`Database::reads`]).
 /// Dropped inside a transaction without [`Work::commit`], it rolls back.
@@ -407,6 +475,8 @@ pub struct Work {
     conn: Connection,
     /// A transaction is open: COMMIT or ROLLBACK is owed.
     open: bool,
+    /// The transaction runs under the export timeout.
+    export: bool,
     /// Outside a transaction: what a guarded read needs.
     reads: Option<Reads>,
 }
@@ -437,6 +507,19 @@ impl Work {
     /// The token to cancel what runs on this connection (Ctrl-C).
     pub fn cancel_token(&self) -> CancelToken {
         self.conn.cancel_token()
+    }
+
+    /// Puts the rest of the transaction under the server's longer timeout
+    /// for exports, unless it already is (opened for [`Need::Export`]).
+    pub fn export_timeout(&mut self) -> Result<()> {
+        if self.export || self.reads.is_some() {
+            return Ok(());
+        }
+        self.conn
+            .batch_execute(export_timeout!())
+            .map_err(|e| map_error(&e))?;
+        self.export = true;
+        Ok(())
     }
 
     /// Whether each query is its own exchange (no transaction).

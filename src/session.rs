@@ -9,7 +9,7 @@ use crate::analyzer::{self, Checked, Data, Meta, Target};
 use crate::auth::{self, Claims, Credential};
 use crate::catalog::{self, Department, Entity};
 use crate::config::{self, Config};
-use crate::database::{Database, LoginOutcome, Work, map_error};
+use crate::database::{Database, LoginOutcome, Need, Work, map_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::link::StatementCache;
 use crate::output::{self, Format, Printer, RowSink};
@@ -92,6 +92,21 @@ impl Session {
             let cache = StatementCache::parse(self.config.get(crate::link::STATEMENT_CACHE))?;
             let db = Database::open(&url)?;
             db.set_statement_cache(cache);
+            if self.config.database_url().is_none() {
+                // A server that stopped under an open shell (`local stop`,
+                // a reboot) is started again, as when the shell started,
+                // and the user is told; whichever statement finds it gone.
+                let config = self.config.clone();
+                db.when_unreachable(move || {
+                    let cluster = crate::local::LocalCluster::new(config.paths.pgdata());
+                    if matches!(cluster.status(), crate::local::Status::Running { .. }) {
+                        return Ok(false);
+                    }
+                    crate::app::ensure_local(&config)?;
+                    eprintln!("(the local cluster was not running: started it again)");
+                    Ok(true)
+                });
+            }
             self.db = Some(db);
         }
         Ok(self.db.as_ref().expect("opened above"))
@@ -107,22 +122,9 @@ impl Session {
         Ok(url)
     }
 
-    /// A transaction of `credential`'s session. On the local cluster, a
-    /// server that is not running (`local stop`, a reboot) is started
-    /// again, as when the shell started, and the user is told.
-    fn begin(&mut self, credential: &Credential) -> Result<Work> {
-        match self.database()?.begin(credential) {
-            Err(e) if e.kind == ErrorKind::Connection && self.config.database_url().is_none() => {
-                let cluster = crate::local::LocalCluster::new(self.config.paths.pgdata());
-                if matches!(cluster.status(), crate::local::Status::Running { .. }) {
-                    return Err(e);
-                }
-                crate::app::ensure_local(&self.config)?;
-                eprintln!("(the local cluster was not running: started it again)");
-                self.database()?.begin(credential)
-            }
-            other => other,
-        }
+    /// A transaction of `credential`'s session, or its reads (`need`).
+    fn work(&mut self, credential: &Credential, need: Need) -> Result<Work> {
+        self.database()?.work(credential, need)
     }
 
     /// The database name for the prompt, without opening anything.
@@ -247,7 +249,18 @@ impl Session {
         }
         if self.held.is_none() {
             let credential = self.credential()?;
-            let work = self.begin(&credential)?;
+            // A read on its own needs no transaction: one exchange per
+            // query, the session checked inside it. A write, or anything of
+            // a single transaction, opens one (BEGIN and the check in one
+            // message), and so does an export, for its longer timeout.
+            let need = if self.single_transaction || data_is_write(data) {
+                Need::Transaction
+            } else if is_export(data, out.format()) {
+                Need::Export
+            } else {
+                Need::Reads
+            };
+            let work = self.work(&credential, need)?;
             self.held = Some(work);
         }
         let work = self.held.as_mut().expect("begun above");
@@ -415,7 +428,7 @@ impl Session {
     fn whoami(&mut self) -> Result<String> {
         let credential = self.credential()?;
         let claims = &credential.claims;
-        let mut work = self.begin(&credential)?;
+        let mut work = self.work(&credential, Need::Reads)?;
         let name: String = work
             .query_opt(
                 "SELECT name FROM crm.collaborator WHERE id = $1::text",
@@ -423,7 +436,6 @@ impl Session {
             )?
             .ok_or_else(|| Error::auth(format!("{} no longer exists; log in again", claims.sub)))?
             .get(0);
-        work.commit()?;
         let until = output::time_labelled(claims.expires_at());
         Ok(format!(
             "{} {name} ({}), session until {until}",
@@ -450,7 +462,7 @@ impl Session {
             let current = prompt::read_password("current password")?;
             let new = prompt::read_new_password("password")?;
             let hash = auth::hash_password(&new)?;
-            let mut work = self.begin(&credential)?;
+            let mut work = self.work(&credential, Need::Transaction)?;
             let salt: String = work
                 .client()
                 .query_one("SELECT crm.login_salt($1)", &[&claims.sub])
@@ -474,7 +486,7 @@ impl Session {
                 auth::generate_password()
             };
             let hash = auth::hash_password(&password)?;
-            let mut work = self.begin(&credential)?;
+            let mut work = self.work(&credential, Need::Transaction)?;
             work.client()
                 .execute("SELECT crm.set_password($1, $2)", &[&target, &hash])
                 .map_err(|e| map_error(&e))?;
@@ -570,6 +582,12 @@ fn statement_kind(data: &Data) -> String {
         Data::History(t) => ("history", t.entity),
     };
     format!("{verb} {}", entity.name)
+}
+
+/// A list or history in csv or json: an export, which streams at its
+/// reader's pace.
+fn is_export(data: &Data, format: Format) -> bool {
+    matches!(data, Data::List(_) | Data::History(_)) && matches!(format, Format::Csv | Format::Json)
 }
 
 fn data_is_write(data: &Data) -> bool {
@@ -674,15 +692,10 @@ fn execute(
     };
     match data {
         Data::List(_) | Data::History(_) => {
-            if matches!(out.format(), Format::Csv | Format::Json) {
-                // An export streams at its reader's pace: the server's
-                // longer limit for exports, for this transaction only.
-                client
-                    .client()
-                    .batch_execute(
-                        "SELECT set_config('statement_timeout', crm.export_timeout(), true)",
-                    )
-                    .map_err(|e| map_error(&e))?;
+            if is_export(data, out.format()) {
+                // The server's longer limit for exports, for this
+                // transaction only (set already when it was opened for one).
+                client.export_timeout()?;
             }
             stream(client, plan, out)
         }
