@@ -703,5 +703,5 @@ pub fn map_error(e: &postgres::Error) -> Error {
             "the statement was canceled; nothing was changed".to_owned()
         };
     }
-    Error::new(kind, text)
+    Error::new(kind, text).with_sqlstate(code.code())
 }

@@ -9,6 +9,9 @@
 //! Every event is built here with its level, its tags `department`, `user`
 //! and `statement`, the user id and the release set on the event itself:
 //! nothing is kept in a scope that could leak into the next statement.
+//! Its message names the kind of event, never an id, and its fingerprint
+//! is that kind (an internal error's: its SQLSTATE and statement kind), so
+//! that Sentry makes one issue per kind; ids are tags and extra data.
 //! A `before_send` scrubber then redacts anything that looks like a
 //! password hash, a token or a session secret, wherever it is in the event.
 //!
@@ -26,7 +29,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use sentry::protocol::{Event, Exception, Level, Mechanism, Stacktrace, User, Value};
+use sentry::protocol::{Event, Exception, Frame, Level, Mechanism, Stacktrace, User, Value};
 use sentry::transports::UreqHttpTransportOptions;
 use sentry::types::Dsn;
 use sentry::{ClientOptions, Envelope, Transport, TransportFactory, TransportOptions};
@@ -212,9 +215,10 @@ impl CollaboratorAction {
     }
 }
 
-/// A collaborator was created, changed or deleted (info). `fields` are
-/// field names only; `password` among them is reported as
-/// `password changed`, never with a value.
+/// A collaborator was created, changed or deleted (info): one issue per
+/// action (`collaborator changed`), the collaborator as a tag. `fields`
+/// are field names only; `password` among them is reported as
+/// `password_changed`, never with a value.
 pub fn collaborator_changed(
     actor: &Claims,
     collaborator: &str,
@@ -229,24 +233,14 @@ pub fn collaborator_changed(
         .filter(|f| *f != "password")
         .collect();
     let password = names.iter().any(|f| f == "password");
-    let mut message = format!(
-        "collaborator {collaborator} {} by {}",
-        action.past(),
-        tag_value(&actor.sub)
-    );
-    let mut details = Vec::new();
-    if !others.is_empty() {
-        details.push(others.join(", "));
-    }
-    if password {
-        details.push("password changed".to_owned());
-    }
-    if !details.is_empty() {
-        message.push_str(": ");
-        message.push_str(&details.join("; "));
-    }
     let statement = format!("{} collaborator", action.verb());
-    let mut event = base_event(Level::Info, &statement, Some(actor), message);
+    let kind = format!("collaborator {}", action.past());
+    let mut event = base_event(Level::Info, &statement, Some(actor), kind.clone());
+    event.fingerprint = fingerprint(&[&kind]);
+    event
+        .tags
+        .insert("collaborator".into(), collaborator.clone());
+    event.tags.insert("action".into(), action.past().into());
     event
         .extra
         .insert("collaborator".into(), Value::from(collaborator));
@@ -261,17 +255,18 @@ pub fn collaborator_changed(
 }
 
 /// A contract became signed (info): by `sign`, by `set ... status=signed`
-/// or by `add contract ... status=signed` (`how` is that verb).
+/// or by `add contract ... status=signed` (`how` is that verb). One issue,
+/// `contract signed`; the contract and client as tags, the total as extra.
 pub fn contract_signed(actor: &Claims, contract: &str, client: &str, total: &Decimal, how: &str) {
     let contract = tag_value(contract);
     let client = tag_value(client);
     let total = format!("{total:.2}");
     let statement = statement_kind(&format!("{how} contract"));
-    let message = format!(
-        "contract {contract} signed by {} (client {client}, total {total})",
-        tag_value(&actor.sub)
-    );
-    let mut event = base_event(Level::Info, &statement, Some(actor), message);
+    let kind = "contract signed";
+    let mut event = base_event(Level::Info, &statement, Some(actor), kind.to_owned());
+    event.fingerprint = fingerprint(&[kind]);
+    event.tags.insert("contract".into(), contract.clone());
+    event.tags.insert("client".into(), client.clone());
     event.extra.insert("contract".into(), Value::from(contract));
     event.extra.insert("client".into(), Value::from(client));
     event.extra.insert("total".into(), Value::from(total));
@@ -294,9 +289,13 @@ pub fn failed_logins(registration: &str, count: u32) {
         return;
     }
     let registration = tag_value(registration);
-    let message = format!("{count} failed logins for {registration}");
-    let mut event = base_event(Level::Warning, "login", None, message);
+    let kind = "failed logins";
+    let mut event = base_event(Level::Warning, "login", None, kind.to_owned());
+    event.fingerprint = fingerprint(&[kind]);
     event.tags.insert("user".into(), registration.clone());
+    event
+        .tags
+        .insert("registration".into(), registration.clone());
     event.user = Some(User {
         id: Some(registration.clone()),
         ..Default::default()
@@ -312,20 +311,30 @@ pub fn failed_logins(registration: &str, count: u32) {
 /// the shell did not expect. `statement` is the kind of statement (`list
 /// contracts`): only its first two words, when they are plain words, are
 /// kept, so its values never reach the event. Quoted text in the message is
-/// replaced by `'…'` for the same reason.
+/// replaced by `'…'` for the same reason. One issue per SQLSTATE (`none`
+/// for the shell's own) and statement kind; the stack trace is the one
+/// taken where the error was made.
 pub fn unexpected(error: &Error, statement: Option<&str>, actor: Option<&Claims>) {
     let statement = statement.map_or_else(|| NO_STATEMENT.to_owned(), statement_kind);
     let message = strip_values(&error.message);
+    let sqlstate = error.sqlstate.as_deref().map_or("none", |c| c);
     let mut event = base_event(
         Level::Error,
         &statement,
         actor,
         format!("{}: {message}", error.kind),
     );
+    event.fingerprint = fingerprint(&["internal error", sqlstate, &statement]);
+    event.tags.insert("sqlstate".into(), tag_value(sqlstate));
+    let stacktrace = error
+        .trace
+        .as_ref()
+        .and_then(|t| where_it_arose(t.backtrace()))
+        .or_else(sentry::integrations::backtrace::current_stacktrace);
     event.exception = vec![Exception {
         ty: error.kind.name().into(),
         value: Some(message),
-        stacktrace: sentry::integrations::backtrace::current_stacktrace(),
+        stacktrace,
         mechanism: Some(Mechanism {
             ty: "oc12".into(),
             handled: Some(true),
@@ -445,6 +454,8 @@ fn capture_panic(
 ) {
     let message = strip_values(&caught.message);
     let mut event = base_event(level, statement, actor, format!("panic: {message}"));
+    let place = caught.location.as_deref().unwrap_or("unknown place");
+    event.fingerprint = fingerprint(&["panic", place, statement]);
     event.exception = vec![Exception {
         ty: "panic".into(),
         value: Some(message),
@@ -493,6 +504,82 @@ fn base_event(
         tags,
         ..Default::default()
     }
+}
+
+/// A fingerprint of fixed words: Sentry groups the events that share it.
+fn fingerprint(parts: &[&str]) -> Cow<'static, [Cow<'static, str>]> {
+    parts
+        .iter()
+        .map(|p| Cow::Owned((*p).to_owned()))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// A captured backtrace as Sentry's stack trace, without the frames that
+/// only made the error (its constructors, the capture itself): the
+/// innermost frame left is where the error arose.
+fn where_it_arose(backtrace: &std::backtrace::Backtrace) -> Option<Stacktrace> {
+    let mut frames = parse_backtrace(&backtrace.to_string());
+    // Sentry's order: innermost last. The outermost frame that made the
+    // error (and all within it) goes; the frame that called it is where the
+    // error arose.
+    let made = frames.iter().position(|f| {
+        f.function.as_deref().is_some_and(|name| {
+            ["oc12::error::", "oc12::database::map_error"]
+                .iter()
+                .any(|p| name.starts_with(p))
+        })
+    })?;
+    frames.truncate(made);
+    if frames.is_empty() {
+        return None;
+    }
+    Some(Stacktrace {
+        frames,
+        ..Default::default()
+    })
+}
+
+/// The frames of `std::backtrace::Backtrace`'s text, outermost first:
+/// `  N: symbol` lines (an inlined symbol has no number), each followed by
+/// an optional `at file:line:column` line.
+fn parse_backtrace(text: &str) -> Vec<Frame> {
+    let mut frames: Vec<Frame> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(place) = line.strip_prefix("at ") {
+            let Some(frame) = frames.last_mut() else {
+                continue;
+            };
+            let mut parts = place.rsplitn(3, ':');
+            let (column, number, path) = (parts.next(), parts.next(), parts.next());
+            let (path, lineno, colno) = match (path, number, column) {
+                (Some(p), Some(l), Some(c)) => (p, l.parse().ok(), c.parse().ok()),
+                _ => (place, None, None),
+            };
+            frame.filename = std::path::Path::new(path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            frame.abs_path = Some(path.to_owned());
+            frame.lineno = lineno;
+            frame.colno = colno;
+        } else if !line.is_empty() {
+            let symbol = match line.split_once(": ") {
+                Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest,
+                _ => line,
+            };
+            // The shell's own code is what a team triages: Sentry names
+            // the innermost in-app frame as the culprit.
+            let in_app = symbol.starts_with("oc12::") || symbol.starts_with("<oc12::");
+            frames.push(Frame {
+                function: Some(symbol.to_owned()),
+                in_app: Some(in_app),
+                ..Default::default()
+            });
+        }
+    }
+    frames.reverse();
+    frames
 }
 
 /// The verb and entity of a statement: its first two words, each kept only
