@@ -2,9 +2,12 @@
 //! changes, signed contracts and repeated failed logins, reported through
 //! the `sentry` crate.
 //!
-//! With `SENTRY_DSN` the events go to Sentry over HTTPS (ureq + rustls).
-//! Without it they go, the very same events, through [`JsonLinesTransport`]
-//! to `$OC12_HOME/events.jsonl`, one JSON object per line.
+//! With `SENTRY_DSN` the events go to Sentry over HTTPS ([`http`]); one
+//! Sentry did not take, or that was still pending when the shell exited
+//! (it waits at most [`SHUTDOWN_TIMEOUT`]), goes to `events.jsonl` with a
+//! note saying why. Without a DSN they all go, the very same events,
+//! through [`JsonLinesTransport`] to `$OC12_HOME/events.jsonl`, one JSON
+//! object per line.
 //!
 //! Every event is built here with its level, its tags `department`, `user`
 //! and `statement`, the user id and the release set on the event itself:
@@ -18,6 +21,7 @@
 //! The executor calls the event functions only after the statement's
 //! transaction has committed.
 
+mod http;
 mod jsonl;
 mod scrub;
 
@@ -25,14 +29,13 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use sentry::protocol::{Event, Exception, Frame, Level, Mechanism, Stacktrace, User, Value};
-use sentry::transports::UreqHttpTransportOptions;
 use sentry::types::Dsn;
-use sentry::{ClientOptions, Envelope, Transport, TransportFactory, TransportOptions};
+use sentry::{ClientOptions, Transport, TransportFactory, TransportOptions};
 
 use crate::auth::Claims;
 use crate::config::{Config, SENTRY_DSN};
@@ -44,8 +47,10 @@ pub use scrub::{REDACTED, redact};
 /// The release every event carries.
 pub const RELEASE: &str = concat!("oc12-shell@", env!("CARGO_PKG_VERSION"));
 
-/// The longest the shell waits for pending events when it exits.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest the shell waits for pending events when it exits; what is
+/// still pending then goes to `events.jsonl`. A one-off command that
+/// raised an event ends at most this much later than it would have.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Failed logins for one registration number are reported at this count,
 /// then each time the count doubles (5, 10, 20, 40, ...): an operator
@@ -113,78 +118,28 @@ pub fn client_options(config: &Config) -> ClientOptions {
         Arc::new(sentry::integrations::contexts::ContextIntegration::new()),
         Arc::new(sentry::integrations::backtrace::ProcessStacktraceIntegration),
     ];
+    let file = JsonLinesTransport::new(config.paths.events_file());
     match config.get(SENTRY_DSN).and_then(|d| d.parse::<Dsn>().ok()) {
         Some(dsn) => {
             options.dsn = Some(dsn);
-            options.transport = Some(Arc::new(SentryTransportFactory));
+            options.transport = Some(Arc::new(SentryTransportFactory { file }));
         }
         None => {
             options.dsn = OFFLINE_DSN.parse().ok();
-            options.transport = Some(Arc::new(Arc::new(JsonLinesTransport::new(
-                config.paths.events_file(),
-            ))));
+            options.transport = Some(Arc::new(Arc::new(file)));
         }
     }
     options
 }
 
-/// The Sentry HTTP transport of the `ureq` feature (rustls for TLS), in a
-/// wrapper that never waits past the shutdown timeout.
-struct SentryTransportFactory;
+/// Makes the HTTP transport, with the file for what it cannot deliver.
+struct SentryTransportFactory {
+    file: JsonLinesTransport,
+}
 
 impl TransportFactory for SentryTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
-        let http = UreqHttpTransportOptions::from(options).build();
-        Arc::new(Bounded {
-            inner: Mutex::new(Some(Arc::new(http))),
-        })
-    }
-}
-
-/// The ureq transport sends from a thread of its own, and dropping it joins
-/// that thread: with a request stuck on an unreachable network, that join
-/// would outlast any timeout. This wrapper flushes with the timeout, then
-/// lets a detached thread do the dropping; the process may exit before.
-struct Bounded {
-    inner: Mutex<Option<Arc<dyn Transport>>>,
-}
-
-impl Bounded {
-    fn inner(&self) -> Option<Arc<dyn Transport>> {
-        self.inner.lock().ok().and_then(|t| t.clone())
-    }
-}
-
-impl Transport for Bounded {
-    fn send_envelope(&self, envelope: Envelope) {
-        if let Some(t) = self.inner() {
-            t.send_envelope(envelope);
-        }
-    }
-
-    fn flush(&self, timeout: Duration) -> bool {
-        self.inner().is_none_or(|t| t.flush(timeout))
-    }
-
-    fn shutdown(&self, timeout: Duration) -> bool {
-        let Some(inner) = self.inner.lock().ok().and_then(|mut t| t.take()) else {
-            return true;
-        };
-        let done = inner.flush(timeout);
-        let _ = std::thread::Builder::new()
-            .name("sentry-shutdown".into())
-            .spawn(move || drop(inner));
-        done
-    }
-}
-
-impl Drop for Bounded {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.get_mut().ok().and_then(Option::take) {
-            let _ = std::thread::Builder::new()
-                .name("sentry-shutdown".into())
-                .spawn(move || drop(inner));
-        }
+        Arc::new(http::HttpTransport::new(&options, self.file.clone()))
     }
 }
 
