@@ -289,32 +289,33 @@ impl Link {
     /// through a named statement when the pool keeps them and `sql` was
     /// seen before on this connection, otherwise unnamed.
     pub fn run(&mut self, sql: &str, params: &[Param]) -> Result<RowIter<'_>, postgres::Error> {
-        if self.caching.allowed(&mut self.client)? {
-            let statement = match self.statements.get(sql) {
-                Some(s) => Some(s),
-                None if self.statements.seen_before(sql) => {
-                    let types: Vec<Type> = params.iter().map(Param::pg_type).collect();
-                    let s = self
-                        .client
-                        .prepare_typed(sql, &types)
-                        .inspect_err(|e| forget_if_stale(&mut self.statements, &self.caching, e))?;
-                    self.statements.insert(sql, s.clone());
-                    Some(s)
-                }
-                None => None,
-            };
-            if let Some(statement) = statement {
-                return match self.client.query_raw(&statement, params.iter()) {
-                    Ok(rows) => Ok(rows),
-                    Err(e) => {
-                        forget_if_stale(&mut self.statements, &self.caching, &e);
-                        Err(e)
-                    }
-                };
-            }
+        let mut statement = self.statements.get(sql);
+        // Whether the pool keeps statements is asked only when one would be
+        // kept: a one-off command never spends a round trip on it.
+        if statement.is_none()
+            && self.statements.seen_before(sql)
+            && self.caching.allowed(&mut self.client)?
+        {
+            let types: Vec<Type> = params.iter().map(Param::pg_type).collect();
+            let prepared = self
+                .client
+                .prepare_typed(sql, &types)
+                .inspect_err(|e| forget_if_stale(&mut self.statements, &self.caching, e))?;
+            self.statements.insert(sql, prepared.clone());
+            statement = Some(prepared);
         }
-        self.client
-            .query_typed_raw(sql, params.iter().map(|p| (p, p.pg_type())))
+        match statement {
+            Some(statement) => match self.client.query_raw(&statement, params.iter()) {
+                Ok(rows) => Ok(rows),
+                Err(e) => {
+                    forget_if_stale(&mut self.statements, &self.caching, &e);
+                    Err(e)
+                }
+            },
+            None => self
+                .client
+                .query_typed_raw(sql, params.iter().map(|p| (p, p.pg_type()))),
+        }
     }
 
     /// All the rows of [`Link::run`].
