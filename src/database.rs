@@ -491,8 +491,10 @@ struct Reads {
 /// The SQL of a read outside a transaction: the session check is a filter
 /// with no column in it, which PostgreSQL evaluates once, before the
 /// statement reads anything (a "One-Time Filter"); it raises when the
-/// session is over, and is false when the department is not the token's.
-fn guarded(sql: &str, params: usize) -> String {
+/// session is over, and is false when the department is not the token's
+/// (the department is parameter `params + 1`). The check is parallel
+/// restricted (sql/009), so a large read keeps its parallel plan.
+pub fn guarded(sql: &str, params: usize) -> String {
     format!(
         "SELECT q.* FROM ({sql}) q WHERE crm.session_check() = ${}::text",
         params + 1

@@ -121,6 +121,36 @@ fn a_token_whose_department_is_not_the_servers_reads_nothing() {
 }
 
 #[test]
+fn the_check_leaves_a_large_read_its_parallel_plan() {
+    let db = TestDb::demo();
+    let mut session = db.session("ac123456789");
+    // The demo is small: make parallel plans look cheap, as on a million
+    // events.
+    session
+        .batch_execute(
+            "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; \
+             SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2",
+        )
+        .unwrap();
+    let sql = oc12::database::guarded("SELECT t.id FROM crm.event t ORDER BY t.id", 0);
+    let plan: Vec<String> = session
+        .query_typed(
+            &format!("EXPLAIN {sql}"),
+            &[(&"gestion", postgres::types::Type::TEXT)],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("Gather"), "{plan}");
+    assert!(
+        plan.contains("One-Time Filter: (crm.session_check()"),
+        "{plan}"
+    );
+}
+
+#[test]
 fn an_empty_result_is_an_empty_result() {
     let db = TestDb::demo();
     let credential = db.login_session("ac123456789");
