@@ -19,6 +19,7 @@ pub mod generate;
 pub mod highlight;
 pub mod init;
 pub mod lexer;
+pub mod link;
 pub mod local;
 pub mod monitoring;
 pub mod output;
