@@ -9,13 +9,18 @@
 //! - `OC12_BENCH_DIR` (default `$TMPDIR/oc12-bench`): where the cluster
 //!   lives; it is kept, and reused by the next run when it holds the same
 //!   amount of data (delete the folder to start afresh);
-//! - `OC12_BENCH_ONLY` (e.g. `P2,P5`): run only these scenarios.
+//! - `OC12_BENCH_ONLY` (e.g. `P2,P5`): run only these scenarios (`P2L` is
+//!   the one-row lookups);
+//! - `OC12_BENCH_BEFORE`: another build of oc12-shell (an earlier commit's
+//!   release binary); P1, P2, P2L and P3 then run it too, in the same
+//!   alternation on the same cluster, and a before-and-after table follows.
 //!
 //! psql runs as the cluster's superuser with the SQL the shell's planner
 //! makes, its parameters written inline: the "equivalent SQL" of
 //! PERFORMANCE.md, without the shell's role switch and token check (which
 //! are part of what the shell's figure measures).
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write;
@@ -66,6 +71,9 @@ fn main() {
     if wanted("P2") {
         line(bench.p2());
     }
+    if wanted("P2L") {
+        line(bench.p2_lookups());
+    }
     if wanted("P3") {
         line(bench.p3());
     }
@@ -75,6 +83,24 @@ fn main() {
     if wanted("P5") || wanted("P6") {
         for l in bench.p5_p6() {
             line(l);
+        }
+    }
+    if let Some(before) = &bench.before {
+        line(format!(
+            "\nBefore ({}) and after (this build), the same runs:\n\n\
+             | scenario | before | after | psql | before / psql | after / psql |\n\
+             |---|---|---|---|---|---|",
+            before.display()
+        ));
+        for (what, before, after, psql) in bench.before_after.borrow().iter() {
+            line(format!(
+                "| {what} | {} | {} | {} | {:.2} | {:.2} |",
+                human(before.ms),
+                human(after.ms),
+                human(psql.ms),
+                before.ratio(psql),
+                after.ratio(psql)
+            ));
         }
     }
     let out = dir.join("results.md");
@@ -91,6 +117,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 struct Bench {
     shell: PathBuf,
+    /// An earlier build, compared in the same runs (`OC12_BENCH_BEFORE`).
+    before: Option<PathBuf>,
+    /// Its medians: (scenario, before, after, psql).
+    before_after: RefCell<Vec<(String, Measure, Measure, Measure)>>,
     psql: PathBuf,
     dir: PathBuf,
     cluster: LocalCluster,
@@ -151,6 +181,8 @@ impl Bench {
         }
         let mut bench = Bench {
             shell,
+            before: std::env::var_os("OC12_BENCH_BEFORE").map(PathBuf::from),
+            before_after: RefCell::new(Vec::new()),
             psql: find_psql(),
             dir: dir.to_owned(),
             cluster,
@@ -168,7 +200,12 @@ impl Bench {
 
     /// The shell with a clean environment, for this cluster.
     fn shell(&self, token: &str) -> Command {
-        let mut cmd = Command::new(&self.shell);
+        self.shell_of(&self.shell, token)
+    }
+
+    /// `build` of the shell (this one, or the one before) likewise.
+    fn shell_of(&self, build: &Path, token: &str) -> Command {
+        let mut cmd = Command::new(build);
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.dir)
@@ -219,31 +256,50 @@ impl Bench {
         postgres::Client::connect(&self.admin_url, postgres::NoTls).expect("admin connection")
     }
 
-    /// Runs both commands `runs` times, alternating; medians.
+    /// Runs both commands `runs` times, alternating; medians. `ours` runs
+    /// the build of the shell it is given. With an earlier build to compare
+    /// (`OC12_BENCH_BEFORE`), that one runs too, in the same alternation,
+    /// and its median is kept under `what`.
     fn side_by_side(
         &self,
-        mut ours: impl FnMut() -> Measure,
+        what: &str,
+        mut ours: impl FnMut(&Path) -> Measure,
         mut theirs: impl FnMut() -> Measure,
     ) -> (Measure, Measure) {
+        let before = self.before.as_deref().filter(|_| !what.is_empty());
         // One warm-up each: the server's caches, the binaries' pages.
-        ours();
+        if let Some(b) = before {
+            ours(b);
+        }
+        ours(&self.shell);
         theirs();
         let mut a = Vec::new();
         let mut b = Vec::new();
+        let mut earlier = Vec::new();
         for _ in 0..self.runs {
-            a.push(ours());
+            if let Some(build) = before {
+                earlier.push(ours(build));
+            }
+            a.push(ours(&self.shell));
             b.push(theirs());
         }
-        (Measure::median(a), Measure::median(b))
+        let (a, b) = (Measure::median(a), Measure::median(b));
+        if before.is_some() {
+            self.before_after
+                .borrow_mut()
+                .push((what.to_owned(), Measure::median(earlier), a, b));
+        }
+        (a, b)
     }
 
     fn p1(&self) -> String {
         let plan = plan_of("list clients limit 1");
         let sql = inline(&plan);
         let (ours, theirs) = self.side_by_side(
-            || {
+            "P1 one `list clients limit 1`",
+            |build| {
                 run(self
-                    .shell(&self.support_token)
+                    .shell_of(build, &self.support_token)
                     .args(["-c", "list clients limit 1"]))
             },
             || run(self.psql().args(["-c", &sql])),
@@ -276,7 +332,13 @@ impl Bench {
             String::from_utf8_lossy(&check.stderr)
         );
         let (ours, theirs) = self.side_by_side(
-            || run(self.shell(&self.gestion_token).arg("-f").arg(&script_path)),
+            "P2 10,000 statements",
+            |build| {
+                run(self
+                    .shell_of(build, &self.gestion_token)
+                    .arg("-f")
+                    .arg(&script_path))
+            },
             || run(self.psql().arg("-f").arg(&sql_path)),
         );
         let mut s = row(
@@ -294,7 +356,13 @@ impl Bench {
             .unwrap();
         admin.batch_execute("SELECT pg_reload_conf()").unwrap();
         let (ours, theirs) = self.side_by_side(
-            || run(self.shell(&self.gestion_token).arg("-f").arg(&script_path)),
+            "P2 10,000 statements, synchronous_commit off",
+            |build| {
+                run(self
+                    .shell_of(build, &self.gestion_token)
+                    .arg("-f")
+                    .arg(&script_path))
+            },
             || run(self.psql().arg("-f").arg(&sql_path)),
         );
         admin
@@ -306,9 +374,60 @@ impl Bench {
             "P2 the same, synchronous_commit = off",
             &ours,
             &theirs,
-            "<= 2.0",
-            ours.ratio(&theirs) <= 2.0,
+            "<= 1.25",
+            ours.ratio(&theirs) <= 1.25,
         ));
+        s
+    }
+
+    /// 2,000 one-row lookups from a script against psql's 2,000 `select
+    /// 1`: the cost of one statement when the server has next to nothing
+    /// to do (start and connection included on both sides). psql running
+    /// the lookup's own SQL is shown for reference.
+    fn p2_lookups(&self) -> String {
+        const N: usize = 2_000;
+        const LOOKUP: &str = "list clients where id = mkc111";
+        let script_path = self.dir.join("lookups.oc12");
+        let select_path = self.dir.join("select1.sql");
+        let same_sql_path = self.dir.join("lookups.sql");
+        fs::write(&script_path, format!("{LOOKUP}\n").repeat(N)).unwrap();
+        fs::write(&select_path, "select 1;\n".repeat(N)).unwrap();
+        fs::write(
+            &same_sql_path,
+            format!("{};\n", inline(&plan_of(LOOKUP))).repeat(N),
+        )
+        .unwrap();
+        let (ours, theirs) = self.side_by_side(
+            "P2L 2,000 lookups (psql: 2,000 `select 1`)",
+            |build| {
+                run(self
+                    .shell_of(build, &self.gestion_token)
+                    .arg("-f")
+                    .arg(&script_path))
+            },
+            || run(self.psql().arg("-f").arg(&select_path)),
+        );
+        let (_, same_sql) = self.side_by_side(
+            "",
+            |_| Measure {
+                ms: 0.0,
+                max_rss_kb: 0,
+            },
+            || run(self.psql().arg("-f").arg(&same_sql_path)),
+        );
+        let mut s = row(
+            &format!("P2L {N} one-row lookups `{LOOKUP}` (`-f`) / psql's {N} `select 1`"),
+            &ours,
+            &theirs,
+            "<= 2.5",
+            ours.ratio(&theirs) <= 2.5,
+        );
+        let _ = write!(
+            s,
+            "\n| P2L psql running the lookup's own SQL {N} times | | {} | {:.2} | | |",
+            human(same_sql.ms),
+            ours.ratio(&same_sql)
+        );
         s
     }
 
@@ -383,8 +502,9 @@ impl Bench {
         let plan = plan_of("list events");
         let copy = format!("\\copy ({}) to stdout csv header", plan.sql);
         let (ours, theirs) = self.side_by_side(
-            || {
-                run_with_memory(self.shell(&self.support_token).args([
+            "P3 1,000,000 events as CSV",
+            |build| {
+                run_with_memory(self.shell_of(build, &self.support_token).args([
                     "--format",
                     "csv",
                     "-c",

@@ -185,6 +185,16 @@ impl Watch {
     }
 }
 
+/// The running statement moved to another connection (the first one was
+/// found dead before anything ran): Ctrl-C now cancels it there.
+pub fn retarget(token: CancelToken) {
+    if let Ok(mut running) = RUNNING.lock()
+        && let Some((_, current)) = running.as_mut()
+    {
+        *current = token;
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         if let Ok(mut t) = RUNNING.lock() {

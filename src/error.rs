@@ -1,8 +1,11 @@
 //! The one error type of the shell: a kind (what `error[KIND]` prints and
 //! which exit code follows), a message, and optionally the span of the
-//! statement it is about and a suggestion.
+//! statement it is about and a suggestion. An internal error (a bug) also
+//! keeps the stack where it was made, for monitoring.
 
+use std::backtrace::Backtrace;
 use std::fmt;
+use std::sync::Arc;
 
 /// A byte range into the source text of one statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -101,6 +104,42 @@ pub struct Error {
     pub span: Option<Span>,
     /// A close name: rendered as "did you mean `…`?".
     pub suggestion: Option<String>,
+    /// The SQLSTATE of the database error it comes from, if any.
+    pub sqlstate: Option<String>,
+    /// Internal errors: the stack where the error was made (monitoring
+    /// reports it; the place it is printed or reported says nothing).
+    pub trace: Option<Trace>,
+}
+
+/// A backtrace captured when an internal error is made. It never makes
+/// two errors different.
+#[derive(Clone)]
+pub struct Trace(Arc<Backtrace>);
+
+impl Trace {
+    /// The stack here, whatever `RUST_BACKTRACE` says: internal errors are
+    /// rare, and their place is what a report needs most.
+    pub fn capture() -> Trace {
+        Trace(Arc::new(Backtrace::force_capture()))
+    }
+
+    pub fn backtrace(&self) -> &Backtrace {
+        &self.0
+    }
+}
+
+impl PartialEq for Trace {
+    fn eq(&self, _: &Trace) -> bool {
+        true
+    }
+}
+
+impl Eq for Trace {}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Trace(..)")
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -112,7 +151,14 @@ impl Error {
             message: message.into(),
             span: None,
             suggestion: None,
+            sqlstate: None,
+            trace: (kind == ErrorKind::Internal).then(Trace::capture),
         }
+    }
+
+    pub fn with_sqlstate(mut self, code: impl Into<String>) -> Error {
+        self.sqlstate = Some(code.into());
+        self
     }
 
     pub fn at(kind: ErrorKind, span: Span, message: impl Into<String>) -> Error {
@@ -277,6 +323,20 @@ mod tests {
         let e = Error::unknown(Span::new(off, 1), "no field `x`");
         let out = e.render(src, Some(("-", 1)));
         assert!(out.starts_with("-:1:41: "), "{out}");
+    }
+
+    #[test]
+    fn internal_errors_keep_the_stack_where_they_were_made() {
+        #[inline(never)]
+        fn somewhere_deep() -> Error {
+            Error::internal("boom")
+        }
+        let e = somewhere_deep();
+        let trace = e.trace.as_ref().expect("captured").backtrace().to_string();
+        assert!(trace.contains("somewhere_deep"), "{trace}");
+        assert!(Error::permission("no").trace.is_none());
+        // The trace does not make two errors different.
+        assert_eq!(Error::internal("boom"), e);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fs;
 pub mod interpreter;
 pub mod language;
+pub mod link;
 pub mod monitoring;
 pub mod output;
 pub mod session;

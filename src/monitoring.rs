@@ -2,19 +2,26 @@
 //! changes, signed contracts and repeated failed logins, reported through
 //! the `sentry` crate.
 //!
-//! With `SENTRY_DSN` the events go to Sentry over HTTPS (ureq + rustls).
-//! Without it they go, the very same events, through [`JsonLinesTransport`]
-//! to `$OC12_HOME/events.jsonl`, one JSON object per line.
+//! With `SENTRY_DSN` the events go to Sentry over HTTPS ([`http`]); one
+//! Sentry did not take, or that was still pending when the shell exited
+//! (it waits at most [`SHUTDOWN_TIMEOUT`]), goes to `events.jsonl` with a
+//! note saying why. Without a DSN they all go, the very same events,
+//! through [`JsonLinesTransport`] to `$OC12_HOME/events.jsonl`, one JSON
+//! object per line.
 //!
 //! Every event is built here with its level, its tags `department`, `user`
 //! and `statement`, the user id and the release set on the event itself:
 //! nothing is kept in a scope that could leak into the next statement.
+//! Its message names the kind of event, never an id, and its fingerprint
+//! is that kind (an internal error's: its SQLSTATE and statement kind), so
+//! that Sentry makes one issue per kind; ids are tags and extra data.
 //! A `before_send` scrubber then redacts anything that looks like a
 //! password hash, a token or a session secret, wherever it is in the event.
 //!
 //! The executor calls the event functions only after the statement's
 //! transaction has committed.
 
+mod http;
 mod jsonl;
 mod scrub;
 
@@ -22,14 +29,13 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use sentry::protocol::{Event, Exception, Level, Mechanism, Stacktrace, User, Value};
-use sentry::transports::UreqHttpTransportOptions;
+use sentry::protocol::{Event, Exception, Frame, Level, Mechanism, Stacktrace, User, Value};
 use sentry::types::Dsn;
-use sentry::{ClientOptions, Envelope, Transport, TransportFactory, TransportOptions};
+use sentry::{ClientOptions, Transport, TransportFactory, TransportOptions};
 
 use crate::auth::Claims;
 use crate::config::{Config, SENTRY_DSN};
@@ -41,8 +47,10 @@ pub use scrub::{REDACTED, redact};
 /// The release every event carries.
 pub const RELEASE: &str = concat!("oc12-shell@", env!("CARGO_PKG_VERSION"));
 
-/// The longest the shell waits for pending events when it exits.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest the shell waits for pending events when it exits; what is
+/// still pending then goes to `events.jsonl`. A one-off command that
+/// raised an event ends at most this much later than it would have.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Failed logins for one registration number are reported at this count,
 /// then each time the count doubles (5, 10, 20, 40, ...): an operator
@@ -110,78 +118,28 @@ pub fn client_options(config: &Config) -> ClientOptions {
         Arc::new(sentry::integrations::contexts::ContextIntegration::new()),
         Arc::new(sentry::integrations::backtrace::ProcessStacktraceIntegration),
     ];
+    let file = JsonLinesTransport::new(config.paths.events_file());
     match config.get(SENTRY_DSN).and_then(|d| d.parse::<Dsn>().ok()) {
         Some(dsn) => {
             options.dsn = Some(dsn);
-            options.transport = Some(Arc::new(SentryTransportFactory));
+            options.transport = Some(Arc::new(SentryTransportFactory { file }));
         }
         None => {
             options.dsn = OFFLINE_DSN.parse().ok();
-            options.transport = Some(Arc::new(Arc::new(JsonLinesTransport::new(
-                config.paths.events_file(),
-            ))));
+            options.transport = Some(Arc::new(Arc::new(file)));
         }
     }
     options
 }
 
-/// The Sentry HTTP transport of the `ureq` feature (rustls for TLS), in a
-/// wrapper that never waits past the shutdown timeout.
-struct SentryTransportFactory;
+/// Makes the HTTP transport, with the file for what it cannot deliver.
+struct SentryTransportFactory {
+    file: JsonLinesTransport,
+}
 
 impl TransportFactory for SentryTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
-        let http = UreqHttpTransportOptions::from(options).build();
-        Arc::new(Bounded {
-            inner: Mutex::new(Some(Arc::new(http))),
-        })
-    }
-}
-
-/// The ureq transport sends from a thread of its own, and dropping it joins
-/// that thread: with a request stuck on an unreachable network, that join
-/// would outlast any timeout. This wrapper flushes with the timeout, then
-/// lets a detached thread do the dropping; the process may exit before.
-struct Bounded {
-    inner: Mutex<Option<Arc<dyn Transport>>>,
-}
-
-impl Bounded {
-    fn inner(&self) -> Option<Arc<dyn Transport>> {
-        self.inner.lock().ok().and_then(|t| t.clone())
-    }
-}
-
-impl Transport for Bounded {
-    fn send_envelope(&self, envelope: Envelope) {
-        if let Some(t) = self.inner() {
-            t.send_envelope(envelope);
-        }
-    }
-
-    fn flush(&self, timeout: Duration) -> bool {
-        self.inner().is_none_or(|t| t.flush(timeout))
-    }
-
-    fn shutdown(&self, timeout: Duration) -> bool {
-        let Some(inner) = self.inner.lock().ok().and_then(|mut t| t.take()) else {
-            return true;
-        };
-        let done = inner.flush(timeout);
-        let _ = std::thread::Builder::new()
-            .name("sentry-shutdown".into())
-            .spawn(move || drop(inner));
-        done
-    }
-}
-
-impl Drop for Bounded {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.get_mut().ok().and_then(Option::take) {
-            let _ = std::thread::Builder::new()
-                .name("sentry-shutdown".into())
-                .spawn(move || drop(inner));
-        }
+        Arc::new(http::HttpTransport::new(&options, self.file.clone()))
     }
 }
 
@@ -212,9 +170,10 @@ impl CollaboratorAction {
     }
 }
 
-/// A collaborator was created, changed or deleted (info). `fields` are
-/// field names only; `password` among them is reported as
-/// `password changed`, never with a value.
+/// A collaborator was created, changed or deleted (info): one issue per
+/// action (`collaborator changed`), the collaborator as a tag. `fields`
+/// are field names only; `password` among them is reported as
+/// `password_changed`, never with a value.
 pub fn collaborator_changed(
     actor: &Claims,
     collaborator: &str,
@@ -229,24 +188,14 @@ pub fn collaborator_changed(
         .filter(|f| *f != "password")
         .collect();
     let password = names.iter().any(|f| f == "password");
-    let mut message = format!(
-        "collaborator {collaborator} {} by {}",
-        action.past(),
-        tag_value(&actor.sub)
-    );
-    let mut details = Vec::new();
-    if !others.is_empty() {
-        details.push(others.join(", "));
-    }
-    if password {
-        details.push("password changed".to_owned());
-    }
-    if !details.is_empty() {
-        message.push_str(": ");
-        message.push_str(&details.join("; "));
-    }
     let statement = format!("{} collaborator", action.verb());
-    let mut event = base_event(Level::Info, &statement, Some(actor), message);
+    let kind = format!("collaborator {}", action.past());
+    let mut event = base_event(Level::Info, &statement, Some(actor), kind.clone());
+    event.fingerprint = fingerprint(&[&kind]);
+    event
+        .tags
+        .insert("collaborator".into(), collaborator.clone());
+    event.tags.insert("action".into(), action.past().into());
     event
         .extra
         .insert("collaborator".into(), Value::from(collaborator));
@@ -261,17 +210,18 @@ pub fn collaborator_changed(
 }
 
 /// A contract became signed (info): by `sign`, by `set ... status=signed`
-/// or by `add contract ... status=signed` (`how` is that verb).
+/// or by `add contract ... status=signed` (`how` is that verb). One issue,
+/// `contract signed`; the contract and client as tags, the total as extra.
 pub fn contract_signed(actor: &Claims, contract: &str, client: &str, total: &Decimal, how: &str) {
     let contract = tag_value(contract);
     let client = tag_value(client);
     let total = format!("{total:.2}");
     let statement = statement_kind(&format!("{how} contract"));
-    let message = format!(
-        "contract {contract} signed by {} (client {client}, total {total})",
-        tag_value(&actor.sub)
-    );
-    let mut event = base_event(Level::Info, &statement, Some(actor), message);
+    let kind = "contract signed";
+    let mut event = base_event(Level::Info, &statement, Some(actor), kind.to_owned());
+    event.fingerprint = fingerprint(&[kind]);
+    event.tags.insert("contract".into(), contract.clone());
+    event.tags.insert("client".into(), client.clone());
     event.extra.insert("contract".into(), Value::from(contract));
     event.extra.insert("client".into(), Value::from(client));
     event.extra.insert("total".into(), Value::from(total));
@@ -294,9 +244,13 @@ pub fn failed_logins(registration: &str, count: u32) {
         return;
     }
     let registration = tag_value(registration);
-    let message = format!("{count} failed logins for {registration}");
-    let mut event = base_event(Level::Warning, "login", None, message);
+    let kind = "failed logins";
+    let mut event = base_event(Level::Warning, "login", None, kind.to_owned());
+    event.fingerprint = fingerprint(&[kind]);
     event.tags.insert("user".into(), registration.clone());
+    event
+        .tags
+        .insert("registration".into(), registration.clone());
     event.user = Some(User {
         id: Some(registration.clone()),
         ..Default::default()
@@ -312,20 +266,30 @@ pub fn failed_logins(registration: &str, count: u32) {
 /// the shell did not expect. `statement` is the kind of statement (`list
 /// contracts`): only its first two words, when they are plain words, are
 /// kept, so its values never reach the event. Quoted text in the message is
-/// replaced by `'…'` for the same reason.
+/// replaced by `'…'` for the same reason. One issue per SQLSTATE (`none`
+/// for the shell's own) and statement kind; the stack trace is the one
+/// taken where the error was made.
 pub fn unexpected(error: &Error, statement: Option<&str>, actor: Option<&Claims>) {
     let statement = statement.map_or_else(|| NO_STATEMENT.to_owned(), statement_kind);
     let message = strip_values(&error.message);
+    let sqlstate = error.sqlstate.as_deref().map_or("none", |c| c);
     let mut event = base_event(
         Level::Error,
         &statement,
         actor,
         format!("{}: {message}", error.kind),
     );
+    event.fingerprint = fingerprint(&["internal error", sqlstate, &statement]);
+    event.tags.insert("sqlstate".into(), tag_value(sqlstate));
+    let stacktrace = error
+        .trace
+        .as_ref()
+        .and_then(|t| where_it_arose(t.backtrace()))
+        .or_else(sentry::integrations::backtrace::current_stacktrace);
     event.exception = vec![Exception {
         ty: error.kind.name().into(),
         value: Some(message),
-        stacktrace: sentry::integrations::backtrace::current_stacktrace(),
+        stacktrace,
         mechanism: Some(Mechanism {
             ty: "oc12".into(),
             handled: Some(true),
@@ -445,6 +409,8 @@ fn capture_panic(
 ) {
     let message = strip_values(&caught.message);
     let mut event = base_event(level, statement, actor, format!("panic: {message}"));
+    let place = caught.location.as_deref().unwrap_or("unknown place");
+    event.fingerprint = fingerprint(&["panic", place, statement]);
     event.exception = vec![Exception {
         ty: "panic".into(),
         value: Some(message),
@@ -493,6 +459,82 @@ fn base_event(
         tags,
         ..Default::default()
     }
+}
+
+/// A fingerprint of fixed words: Sentry groups the events that share it.
+fn fingerprint(parts: &[&str]) -> Cow<'static, [Cow<'static, str>]> {
+    parts
+        .iter()
+        .map(|p| Cow::Owned((*p).to_owned()))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// A captured backtrace as Sentry's stack trace, without the frames that
+/// only made the error (its constructors, the capture itself): the
+/// innermost frame left is where the error arose.
+fn where_it_arose(backtrace: &std::backtrace::Backtrace) -> Option<Stacktrace> {
+    let mut frames = parse_backtrace(&backtrace.to_string());
+    // Sentry's order: innermost last. The outermost frame that made the
+    // error (and all within it) goes; the frame that called it is where the
+    // error arose.
+    let made = frames.iter().position(|f| {
+        f.function.as_deref().is_some_and(|name| {
+            ["oc12::error::", "oc12::database::map_error"]
+                .iter()
+                .any(|p| name.starts_with(p))
+        })
+    })?;
+    frames.truncate(made);
+    if frames.is_empty() {
+        return None;
+    }
+    Some(Stacktrace {
+        frames,
+        ..Default::default()
+    })
+}
+
+/// The frames of `std::backtrace::Backtrace`'s text, outermost first:
+/// `  N: symbol` lines (an inlined symbol has no number), each followed by
+/// an optional `at file:line:column` line.
+fn parse_backtrace(text: &str) -> Vec<Frame> {
+    let mut frames: Vec<Frame> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(place) = line.strip_prefix("at ") {
+            let Some(frame) = frames.last_mut() else {
+                continue;
+            };
+            let mut parts = place.rsplitn(3, ':');
+            let (column, number, path) = (parts.next(), parts.next(), parts.next());
+            let (path, lineno, colno) = match (path, number, column) {
+                (Some(p), Some(l), Some(c)) => (p, l.parse().ok(), c.parse().ok()),
+                _ => (place, None, None),
+            };
+            frame.filename = std::path::Path::new(path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            frame.abs_path = Some(path.to_owned());
+            frame.lineno = lineno;
+            frame.colno = colno;
+        } else if !line.is_empty() {
+            let symbol = match line.split_once(": ") {
+                Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest,
+                _ => line,
+            };
+            // The shell's own code is what a team triages: Sentry names
+            // the innermost in-app frame as the culprit.
+            let in_app = symbol.starts_with("oc12::") || symbol.starts_with("<oc12::");
+            frames.push(Frame {
+                function: Some(symbol.to_owned()),
+                in_app: Some(in_app),
+                ..Default::default()
+            });
+        }
+    }
+    frames.reverse();
+    frames
 }
 
 /// The verb and entity of a statement: its first two words, each kept only

@@ -7,17 +7,17 @@ use std::sync::{Arc, Mutex};
 
 use crate::auth::{self, Claims, Credential};
 use crate::config::{self, Config};
-use crate::database::{Database, LoginOutcome, Work, map_error};
+use crate::database::{Database, LoginOutcome, Need, Work, map_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::language::analyzer::{self, Checked, Data, Meta, Target};
 use crate::language::catalog::{self, Department, Entity};
 use crate::language::help;
 use crate::language::planner::{self, Plan, Planned};
 use crate::language::{ast, parser};
+use crate::link::StatementCache;
 use crate::output::{self, Format, Printer, RowSink};
 use crate::terminal;
 use crate::value::{Cell, Param};
-use postgres::fallible_iterator::FallibleIterator;
 
 /// The most values PostgreSQL accepts as parameters of one statement.
 const MAX_PARAMS: usize = u16::MAX as usize;
@@ -95,7 +95,25 @@ impl Session {
     pub fn database(&mut self) -> Result<&Database> {
         if self.db.is_none() {
             let url = self.database_url()?;
-            self.db = Some(Database::open(&url)?);
+            let cache = StatementCache::parse(self.config.get(crate::link::STATEMENT_CACHE))?;
+            let db = Database::open(&url)?;
+            db.set_statement_cache(cache);
+            if self.config.database_url().is_none() {
+                // A server that stopped under an open shell (`local stop`,
+                // a reboot) is started again, as when the shell started,
+                // and the user is told; whichever statement finds it gone.
+                let config = self.config.clone();
+                db.when_unreachable(move || {
+                    let cluster = crate::db::local::LocalCluster::new(config.paths.pgdata());
+                    if matches!(cluster.status(), crate::db::local::Status::Running { .. }) {
+                        return Ok(false);
+                    }
+                    crate::db::local::ensure(&config)?;
+                    eprintln!("(the local cluster was not running: started it again)");
+                    Ok(true)
+                });
+            }
+            self.db = Some(db);
         }
         Ok(self.db.as_ref().expect("opened above"))
     }
@@ -110,22 +128,9 @@ impl Session {
         Ok(url)
     }
 
-    /// A transaction of `credential`'s session. On the local cluster, a
-    /// server that is not running (`local stop`, a reboot) is started
-    /// again, as when the shell started, and the user is told.
-    fn begin(&mut self, credential: &Credential) -> Result<Work> {
-        match self.database()?.begin(credential) {
-            Err(e) if e.kind == ErrorKind::Connection && self.config.database_url().is_none() => {
-                let cluster = crate::db::local::LocalCluster::new(self.config.paths.pgdata());
-                if matches!(cluster.status(), crate::db::local::Status::Running { .. }) {
-                    return Err(e);
-                }
-                crate::db::local::ensure(&self.config)?;
-                eprintln!("(the local cluster was not running: started it again)");
-                self.database()?.begin(credential)
-            }
-            other => other,
-        }
+    /// A transaction of `credential`'s session, or its reads (`need`).
+    fn work(&mut self, credential: &Credential, need: Need) -> Result<Work> {
+        self.database()?.work(credential, need)
     }
 
     /// The database name for the prompt, without opening anything.
@@ -286,13 +291,24 @@ impl Session {
         }
         if self.held.is_none() {
             let credential = self.credential()?;
-            let work = self.begin(&credential)?;
+            // A read on its own needs no transaction: one exchange per
+            // query, the session checked inside it. A write, or anything of
+            // a single transaction, opens one (BEGIN and the check in one
+            // message), and so does an export, for its longer timeout.
+            let need = if self.single_transaction || data_is_write(data) {
+                Need::Transaction
+            } else if is_export(data, out.format()) {
+                Need::Export
+            } else {
+                Need::Reads
+            };
+            let work = self.work(&credential, need)?;
             self.held = Some(work);
         }
         let work = self.held.as_mut().expect("begun above");
-        let _ctrl_c = crate::cancel::Watch::new(work.client().cancel_token());
+        let _ctrl_c = crate::cancel::Watch::new(work.cancel_token());
         let mut reports = Vec::new();
-        let result = execute(work.client(), data, &planned, department, out, &mut reports);
+        let result = execute(work, data, &planned, department, out, &mut reports);
         // The reader of our output going away does not undo a write that
         // succeeded: it is committed, and reported, all the same.
         let closed = matches!(result, Err(Failure::Closed));
@@ -456,19 +472,14 @@ impl Session {
     fn whoami(&mut self) -> Result<String> {
         let credential = self.credential()?;
         let claims = &credential.claims;
-        let mut work = self.begin(&credential)?;
-        // Read before the commit: a row holds its prepared statement, which
-        // must be closed inside the transaction (a pooler such as pgbouncer
-        // hands the server connection to somebody else after it).
+        let mut work = self.work(&credential, Need::Reads)?;
         let name: String = work
-            .client()
-            .query_one(
-                "SELECT name FROM crm.collaborator WHERE id = $1",
-                &[&claims.sub],
-            )
-            .map_err(|e| map_error(&e))?
+            .query_opt(
+                "SELECT name FROM crm.collaborator WHERE id = $1::text",
+                &[Param::Text(claims.sub.clone())],
+            )?
+            .ok_or_else(|| Error::auth(format!("{} no longer exists; log in again", claims.sub)))?
             .get(0);
-        work.commit()?;
         let until = output::time_labelled(claims.expires_at());
         Ok(format!(
             "{} {name} ({}), session until {until}",
@@ -495,7 +506,7 @@ impl Session {
             let current = terminal::read_password("current password")?;
             let new = terminal::read_new_password("password")?;
             let hash = auth::hash_password(&new)?;
-            let mut work = self.begin(&credential)?;
+            let mut work = self.work(&credential, Need::Transaction)?;
             let salt: String = work
                 .client()
                 .query_one("SELECT crm.login_salt($1)", &[&claims.sub])
@@ -519,7 +530,7 @@ impl Session {
                 auth::generate_password()
             };
             let hash = auth::hash_password(&password)?;
-            let mut work = self.begin(&credential)?;
+            let mut work = self.work(&credential, Need::Transaction)?;
             work.client()
                 .execute("SELECT crm.set_password($1, $2)", &[&target, &hash])
                 .map_err(|e| map_error(&e))?;
@@ -617,6 +628,12 @@ fn statement_kind(data: &Data) -> String {
     format!("{verb} {}", entity.name)
 }
 
+/// A list or history in csv or json: an export, which streams at its
+/// reader's pace.
+fn is_export(data: &Data, format: Format) -> bool {
+    matches!(data, Data::List(_) | Data::History(_)) && matches!(format, Format::Csv | Format::Json)
+}
+
 fn data_is_write(data: &Data) -> bool {
     !matches!(
         data,
@@ -681,12 +698,11 @@ fn check_matrix(data: &Data, department: Department) -> Result<()> {
     }
 }
 
-type Client = postgres::Client;
-
-/// Runs one planned data statement inside the open transaction and prints
-/// its result; returns what monitoring must hear of once it commits.
+/// Runs one planned data statement (a write inside the open transaction,
+/// a read in the transaction or in one exchange of its own) and prints its
+/// result; returns what monitoring must hear of once it commits.
 fn execute(
-    client: &mut Client,
+    client: &mut Work,
     data: &Data,
     planned: &Planned,
     department: Department,
@@ -720,21 +736,17 @@ fn execute(
     };
     match data {
         Data::List(_) | Data::History(_) => {
-            if matches!(out.format(), Format::Csv | Format::Json) {
-                // An export streams at its reader's pace: the server's
-                // longer limit for exports, for this transaction only.
-                client
-                    .batch_execute(
-                        "SELECT set_config('statement_timeout', crm.export_timeout(), true)",
-                    )
-                    .map_err(|e| map_error(&e))?;
+            if is_export(data, out.format()) {
+                // The server's longer limit for exports, for this
+                // transaction only (set already when it was opened for one).
+                client.export_timeout()?;
             }
             stream(client, plan, out)
         }
         Data::Count { .. } => {
             let row = client
-                .query_one(&plan.sql, &params(plan))
-                .map_err(|e| map_error(&e))?;
+                .query_opt(&plan.sql, &plan.params)?
+                .ok_or_else(|| Error::internal("count returned no row"))?;
             out.count(row.get(0))?;
             Ok(())
         }
@@ -742,10 +754,13 @@ fn execute(
             if entity.name == "event" && department == Department::Commercial {
                 event_contract_is_own(client, values)?;
             }
-            let row = client
-                .query_one(&plan.sql, &params(plan))
+            let rows = client
+                .execute(&plan.sql, &plan.params)
                 .map_err(|e| write_error(&e, entity, None, values))?;
-            let id: String = row.get(0);
+            let id: String = rows
+                .first()
+                .ok_or_else(|| Error::internal(format!("add {} returned no id", entity.name)))?
+                .get(0);
             if entity.name == "collaborator" {
                 reports.push(Report::Collaborator {
                     id: id.clone(),
@@ -770,7 +785,7 @@ fn execute(
                 && assigns(values, "status", "signed")
                 && !is_signed(client, &target.id)?;
             let rows = client
-                .query(&plan.sql, &params(plan))
+                .execute(&plan.sql, &plan.params)
                 .map_err(|e| write_error(&e, target.entity, Some(&target.id), values))?;
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
@@ -797,7 +812,7 @@ fn execute(
         }
         Data::Delete(target) => {
             let rows = client
-                .query(&plan.sql, &params(plan))
+                .execute(&plan.sql, &plan.params)
                 .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
@@ -818,7 +833,7 @@ fn execute(
                 return Ok(());
             }
             let rows = client
-                .query(&plan.sql, &params(plan))
+                .execute(&plan.sql, &plan.params)
                 .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
@@ -839,15 +854,13 @@ fn execute(
             amount_span,
         } => {
             let rows = client
-                .query(&plan.sql, &params(plan))
+                .execute(&plan.sql, &plan.params)
                 .map_err(|e| write_error(&e, target.entity, Some(&target.id), &[]))?;
             let Some(row) = rows.first() else {
-                let remain = client
-                    .query_opt(
-                        "SELECT remain FROM crm.contract WHERE id = $1",
-                        &[&target.id],
-                    )
-                    .map_err(|e| map_error(&e))?;
+                let remain = client.query_opt(
+                    "SELECT remain FROM crm.contract WHERE id = $1::text",
+                    &[Param::Text(target.id.clone())],
+                )?;
                 return Err(match remain {
                     Some(r) if r.get::<_, rust_decimal::Decimal>(0) < *amount => {
                         Error::invalid(format!(
@@ -876,36 +889,33 @@ fn execute(
     }
 }
 
-fn params(plan: &Plan) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
-    plan.params
-        .iter()
-        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-        .collect()
-}
-
 /// Streams a result set to the printer row by row: constant memory however
-/// many rows (csv and json print as they come).
-fn stream(client: &mut Client, plan: &Plan, out: &mut Printer<impl Write>) -> Result<(), Failure> {
-    let mut rows = client
-        .query_raw(&plan.sql, plan.params.iter())
-        .map_err(|e| map_error(&e))?;
-    out.begin(&plan.columns)?;
+/// many rows (csv and json print as they come). The header waits for the
+/// server's answer: a refused read prints nothing.
+fn stream(client: &mut Work, plan: &Plan, out: &mut Printer<impl Write>) -> Result<(), Failure> {
+    let mut begun = false;
     let mut cells = Vec::with_capacity(plan.columns.len());
-    while let Some(row) = rows.next().map_err(|e| map_error(&e))? {
+    client.each_row(&plan.sql, &plan.params, |row| {
+        if !begun {
+            out.begin(&plan.columns)?;
+            begun = true;
+        }
         cells.clear();
         for (i, column) in plan.columns.iter().enumerate() {
-            cells.push(output::cell(&row, i, column.ty)?);
+            cells.push(output::cell(row, i, column.ty)?);
         }
         out.row(&cells)?;
+        Ok::<_, Failure>(())
+    })?;
+    if !begun {
+        out.begin(&plan.columns)?;
     }
     out.finish()?;
     Ok(())
 }
 
-fn fetch(client: &mut Client, plan: &Plan) -> Result<Vec<Vec<Cell>>, Failure> {
-    let rows = client
-        .query(&plan.sql, &params(plan))
-        .map_err(|e| map_error(&e))?;
+fn fetch(client: &mut Work, plan: &Plan) -> Result<Vec<Vec<Cell>>, Failure> {
+    let rows = client.query(&plan.sql, &plan.params)?;
     rows.iter()
         .map(|row| {
             plan.columns
@@ -920,7 +930,7 @@ fn fetch(client: &mut Client, plan: &Plan) -> Result<Vec<Vec<Cell>>, Failure> {
 /// Prints what a write changed: the message, and in json the record as it
 /// now is.
 fn changed(
-    client: &mut Client,
+    client: &mut Work,
     out: &mut Printer<impl Write>,
     entity: &'static Entity,
     id: &str,
@@ -967,27 +977,22 @@ fn assigns(values: &[analyzer::Assigned], field: &str, value: &str) -> bool {
     })
 }
 
-fn is_signed(client: &mut Client, contract: &str) -> Result<bool, Failure> {
+fn is_signed(client: &mut Work, contract: &str) -> Result<bool, Failure> {
     Ok(client
         .query_opt(
-            "SELECT status = 'signed' FROM crm.contract WHERE id = $1",
-            &[&contract],
-        )
-        .map_err(|e| map_error(&e))?
+            "SELECT status = 'signed' FROM crm.contract WHERE id = $1::text",
+            &[Param::Text(contract.to_owned())],
+        )?
         .is_some_and(|r| r.get(0)))
 }
 
-fn signed_report(
-    client: &mut Client,
-    contract: &str,
-    how: &'static str,
-) -> Result<Report, Failure> {
+fn signed_report(client: &mut Work, contract: &str, how: &'static str) -> Result<Report, Failure> {
     let row = client
-        .query_one(
-            "SELECT client, total FROM crm.contract WHERE id = $1",
-            &[&contract],
-        )
-        .map_err(|e| map_error(&e))?;
+        .query_opt(
+            "SELECT client, total FROM crm.contract WHERE id = $1::text",
+            &[Param::Text(contract.to_owned())],
+        )?
+        .ok_or_else(|| Error::internal("a signed contract is gone"))?;
     Ok(Report::Signed {
         contract: contract.to_owned(),
         client: row.get(0),
@@ -1002,29 +1007,30 @@ fn not_found(target: &Target) -> Error {
 
 /// A write touched no row: either the record does not exist, or row-level
 /// security hid it from this role. Say which, and whose it is.
-fn investigate(client: &mut Client, target: &Target, department: Department) -> Error {
+fn investigate(client: &mut Work, target: &Target, department: Department) -> Error {
     let owner_sql = match target.entity.name {
-        "client" => "SELECT commercial FROM crm.client WHERE id = $1",
+        "client" => "SELECT commercial FROM crm.client WHERE id = $1::text",
         "contract" => {
-            "SELECT cl.commercial FROM crm.contract t LEFT JOIN crm.client cl ON cl.id = t.client WHERE t.id = $1"
+            "SELECT cl.commercial FROM crm.contract t LEFT JOIN crm.client cl ON cl.id = t.client WHERE t.id = $1::text"
         }
-        "event" => "SELECT support FROM crm.event WHERE id = $1",
-        _ => "SELECT NULL::text FROM crm.department WHERE false AND id = $1",
+        "event" => "SELECT support FROM crm.event WHERE id = $1::text",
+        _ => "SELECT NULL::text FROM crm.department WHERE false AND id = $1::text",
     };
+    let id = [Param::Text(target.id.clone())];
     let exists = client.query_opt(
         &format!(
-            "SELECT EXISTS (SELECT 1 FROM crm.{} WHERE id = $1)",
+            "SELECT EXISTS (SELECT 1 FROM crm.{} WHERE id = $1::text)",
             target.entity.table
         ),
-        &[&target.id],
+        &id,
     );
     match exists {
         Ok(Some(r)) if !r.get::<_, bool>(0) => return not_found(target),
-        Err(e) => return map_error(&e),
+        Err(e) => return e,
         _ => {}
     }
     let owner: Option<String> = client
-        .query_opt(owner_sql, &[&target.id])
+        .query_opt(owner_sql, &id)
         .ok()
         .flatten()
         .and_then(|r| r.get(0));
@@ -1044,7 +1050,7 @@ fn investigate(client: &mut Client, target: &Target, department: Department) -> 
 
 /// A commercial adds events only to contracts of their own clients; the
 /// database's refusal would not say whose the contract is.
-fn event_contract_is_own(client: &mut Client, values: &[analyzer::Assigned]) -> Result<()> {
+fn event_contract_is_own(client: &mut Work, values: &[analyzer::Assigned]) -> Result<()> {
     let Some((contract, span)) = values.iter().find_map(|a| match &a.value {
         analyzer::Operand::Param(Param::Text(id)) if a.field.name == "contract" => {
             Some((id, a.span))
@@ -1053,13 +1059,11 @@ fn event_contract_is_own(client: &mut Client, values: &[analyzer::Assigned]) -> 
     }) else {
         return Ok(());
     };
-    let row = client
-        .query_opt(
-            "SELECT cl.commercial, cl.commercial IS NOT DISTINCT FROM crm.me() \
-             FROM crm.contract t JOIN crm.client cl ON cl.id = t.client WHERE t.id = $1",
-            &[contract],
-        )
-        .map_err(|e| map_error(&e))?;
+    let row = client.query_opt(
+        "SELECT cl.commercial, cl.commercial IS NOT DISTINCT FROM crm.me() \
+         FROM crm.contract t JOIN crm.client cl ON cl.id = t.client WHERE t.id = $1::text",
+        &[Param::Text(contract.clone())],
+    )?;
     match row {
         Some(r) if !r.get::<_, bool>(1) => {
             let why = match r.get::<_, Option<String>>(0) {

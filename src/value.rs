@@ -76,6 +76,20 @@ pub enum Param {
     DateTime(NaiveDateTime),
 }
 
+impl Param {
+    /// The type the planner casts this parameter to (`$n::text`, ...),
+    /// declared when the statement is sent: the server then never infers one.
+    pub fn pg_type(&self) -> Type {
+        match self {
+            Param::Null | Param::Text(_) => Type::TEXT,
+            Param::Integer(_) => Type::INT8,
+            Param::Money(_) => Type::NUMERIC,
+            Param::Date(_) => Type::DATE,
+            Param::DateTime(_) => Type::TIMESTAMP,
+        }
+    }
+}
+
 impl ToSql for Param {
     fn to_sql(
         &self,

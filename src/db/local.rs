@@ -380,9 +380,9 @@ impl LocalCluster {
     }
 }
 
-/// Makes sure the local cluster exists, holds the CRM (at the binary's
-/// latest migration) and runs; returns its address (no user: sessions log
-/// in) and whether it was created just now.
+/// Makes sure the local cluster exists, holds the CRM (with every
+/// migration of the binary) and runs; returns its address (no user:
+/// sessions log in) and whether it was created just now.
 pub fn ensure(config: &Config) -> Result<(String, bool)> {
     // One folder for everything (OC12_HOME) is the token's folder, which
     // is kept private: the server could not go through it.
@@ -390,7 +390,14 @@ pub fn ensure(config: &Config) -> Result<(String, bool)> {
         .with_private_parent(config.paths.data == config.paths.state);
     let address = || cluster.address(crate::db::DEFAULT_DATABASE);
     let ready = config.paths.data.join("pgdata.ready");
-    let latest = init::MIGRATIONS.last().map_or("", |m| m.name);
+    // Every migration's name, not only the last one's: a migration that
+    // lands with a number below the last (two made side by side) still
+    // brings the cluster up to date.
+    let latest = init::MIGRATIONS
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join("\n");
     let is_current = || std::fs::read_to_string(&ready).is_ok_and(|s| s.trim() == latest);
     if matches!(cluster.status(), Status::Running { .. }) && is_current() {
         return Ok((address(), false));

@@ -35,12 +35,15 @@ impl JsonLinesTransport {
 
     /// Appends one event as one line.
     pub fn append(&self, event: &Event<'_>) -> io::Result<()> {
-        let mut value = serde_json::to_value(event).map_err(io::Error::other)?;
-        // Sentry leaves out the level when it is the default (`error`); a
-        // person reading the file with `jq` should not have to know that.
-        if let Some(map) = value.as_object_mut() {
-            map.entry("level")
-                .or_insert_with(|| event.level.to_string().into());
+        self.append_with_note(event, None)
+    }
+
+    /// Appends one event as one line, with a `not_delivered` note when it
+    /// is here because Sentry did not take it.
+    pub fn append_with_note(&self, event: &Event<'_>, note: Option<&str>) -> io::Result<()> {
+        let mut value = with_level(event)?;
+        if let (Some(map), Some(note)) = (value.as_object_mut(), note) {
+            map.insert("not_delivered".into(), note.into());
         }
         let mut line = serde_json::to_vec(&value).map_err(io::Error::other)?;
         line.push(b'\n');
@@ -57,6 +60,18 @@ impl JsonLinesTransport {
         let _lock = Flock::exclusive(&file)?;
         (&file).write_all(&line)
     }
+}
+
+/// The event as JSON, with its level written out: Sentry's serialization
+/// leaves out the default (`error`), and neither a person reading the file
+/// with `jq` nor a server should have to know that.
+pub(super) fn with_level(event: &Event<'_>) -> io::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(event).map_err(io::Error::other)?;
+    if let Some(map) = value.as_object_mut() {
+        map.entry("level")
+            .or_insert_with(|| event.level.to_string().into());
+    }
+    Ok(value)
 }
 
 impl Transport for JsonLinesTransport {

@@ -36,6 +36,10 @@ fn captured(f: impl FnOnce()) -> Vec<Event<'static>> {
     with_captured_events_options(f, client_options(&config(home.path(), None)))
 }
 
+fn fingerprint_of(event: &Event<'static>) -> Vec<String> {
+    event.fingerprint.iter().map(|p| p.to_string()).collect()
+}
+
 fn tag<'a>(event: &'a Event<'static>, name: &str) -> &'a str {
     event.tags.get(name).map_or("", String::as_str)
 }
@@ -78,10 +82,11 @@ fn collaborator_changes_are_info_events_with_field_names_only() {
     let e = &events[0];
     assert_eq!(e.level, Level::Info);
     assert_tags(e, "gestion", "aa123456789", "set collaborator");
-    assert_eq!(
-        e.message.as_deref(),
-        Some("collaborator bb987654321 changed by aa123456789: email; password changed")
-    );
+    // The kind in the message and the fingerprint; the ids in tags.
+    assert_eq!(e.message.as_deref(), Some("collaborator changed"));
+    assert_eq!(fingerprint_of(e), ["collaborator changed"]);
+    assert_eq!(tag(e, "collaborator"), "bb987654321");
+    assert_eq!(tag(e, "action"), "changed");
     assert_eq!(e.extra["collaborator"], "bb987654321");
     assert_eq!(e.extra["fields"], serde_json::json!(["email"]));
     assert_eq!(e.extra["password_changed"], true);
@@ -99,10 +104,10 @@ fn collaborator_changes_are_info_events_with_field_names_only() {
         });
         assert_eq!(events.len(), 1);
         assert_tags(&events[0], "gestion", "aa123456789", statement);
-        assert_eq!(
-            events[0].message.as_deref(),
-            Some(format!("collaborator cc1 {} by aa123456789", action.past()).as_str())
-        );
+        let kind = format!("collaborator {}", action.past());
+        assert_eq!(events[0].message.as_deref(), Some(kind.as_str()));
+        assert_eq!(fingerprint_of(&events[0]), [kind]);
+        assert_eq!(tag(&events[0], "collaborator"), "cc1");
     }
 }
 
@@ -122,10 +127,10 @@ fn signed_contracts_are_info_events_with_contract_client_and_total() {
         let e = &events[0];
         assert_eq!(e.level, Level::Info);
         assert_tags(e, "gestion", "aa123456789", &format!("{how} contract"));
-        assert_eq!(
-            e.message.as_deref(),
-            Some("contract ct1001 signed by aa123456789 (client cl1000, total 1234.50)")
-        );
+        assert_eq!(e.message.as_deref(), Some("contract signed"));
+        assert_eq!(fingerprint_of(e), ["contract signed"]);
+        assert_eq!(tag(e, "contract"), "ct1001");
+        assert_eq!(tag(e, "client"), "cl1000");
         assert_eq!(e.extra["contract"], "ct1001");
         assert_eq!(e.extra["client"], "cl1000");
         assert_eq!(e.extra["total"], "1234.50");
@@ -145,11 +150,10 @@ fn failed_logins_are_warnings_at_5_10_20() {
         assert_eq!(e.level, Level::Warning);
         assert_tags(e, "unknown", "zz000000001", "login");
         assert_eq!(e.extra["registration"], "zz000000001");
+        assert_eq!(tag(e, "registration"), "zz000000001");
+        assert_eq!(e.message.as_deref(), Some("failed logins"));
+        assert_eq!(fingerprint_of(e), ["failed logins"]);
     }
-    assert_eq!(
-        events[0].message.as_deref(),
-        Some("5 failed logins for zz000000001")
-    );
     assert!(failed_logins_reported_at(40) && failed_logins_reported_at(80));
     assert!(!failed_logins_reported_at(15) && !failed_logins_reported_at(0));
 }
@@ -180,7 +184,21 @@ fn unexpected_errors_carry_kind_stacktrace_and_no_statement_values() {
             .as_ref()
             .is_some_and(|s| !s.frames.is_empty())
     );
+    assert_eq!(
+        fingerprint_of(e),
+        ["internal error", "none", "list clients"]
+    );
+    assert_eq!(tag(e, "sqlstate"), "none");
     assert_no_secrets(&events);
+
+    // A database error: grouped by its SQLSTATE.
+    let db_error = Error::internal("relation does not exist").with_sqlstate("42P01");
+    let events = with_captured_events(|| unexpected(&db_error, Some("list events"), None));
+    assert_eq!(
+        fingerprint_of(&events[0]),
+        ["internal error", "42P01", "list events"]
+    );
+    assert_eq!(tag(&events[0], "sqlstate"), "42P01");
 
     // Without anyone logged in, and with values where the entity should be.
     let events = with_captured_events(|| {
@@ -192,6 +210,35 @@ fn unexpected_errors_carry_kind_stacktrace_and_no_statement_values() {
     assert_tags(&events[1], "unknown", "unknown", "none");
     assert!(events[0].user.is_none());
     assert_no_secrets(&events);
+}
+
+/// Made in a function of its own, reported from elsewhere: the report must
+/// point here.
+#[inline(never)]
+fn a_failing_step() -> Error {
+    Error::internal("the step failed")
+}
+
+#[test]
+fn an_internal_error_is_reported_with_the_stack_where_it_arose() {
+    let error = a_failing_step();
+    let events = with_captured_events(|| unexpected(&error, Some("list clients"), None));
+    let frames = &events[0].exception.values[0]
+        .stacktrace
+        .as_ref()
+        .expect("a stack trace")
+        .frames;
+    // Innermost last: the function that made the error, not the error's
+    // constructor nor the reporting code.
+    let innermost = frames.last().unwrap().function.as_deref().unwrap_or("");
+    assert!(innermost.ends_with("a_failing_step"), "{frames:#?}");
+    assert!(
+        !frames.iter().any(|f| f
+            .function
+            .as_deref()
+            .is_some_and(|n| n.contains("unexpected"))),
+        "{frames:#?}"
+    );
 }
 
 #[test]
@@ -220,6 +267,10 @@ fn catch_turns_a_panic_into_an_internal_error_reported_once() {
     assert_eq!(exception.value.as_deref(), Some("index out of range"));
     assert!(exception.stacktrace.is_some());
     assert!(e.extra["location"].as_str().unwrap().contains("tests.rs"));
+    let fingerprint = fingerprint_of(e);
+    assert_eq!(fingerprint[0], "panic");
+    assert!(fingerprint[1].contains("tests.rs"), "{fingerprint:?}");
+    assert_eq!(fingerprint[2], "sign contract");
 
     // Success and ordinary errors go through untouched and unreported.
     let events = with_captured_events(|| {

@@ -25,6 +25,7 @@ mod reliability_pgbouncer;
 mod reliability_secrets;
 mod reliability_signals;
 mod role_isolation;
+mod round_trips;
 mod scale;
 mod script_mode;
 mod shell_permissions;

@@ -146,6 +146,25 @@ fn an_unexpected_database_failure_is_one_error_event_without_values() {
     assert_eq!(tag(e, "department"), "support");
     let text = serde_json::to_string(e).unwrap();
     assert!(!text.contains("secret-value-42"), "{text}");
+    // One issue per SQLSTATE and statement kind, whatever the values.
+    let fingerprint: Vec<&str> = e.fingerprint.iter().map(|p| p.as_ref()).collect();
+    assert_eq!(fingerprint, ["internal error", "42703", "list location"]);
+    assert_eq!(tag(e, "sqlstate"), "42703");
+    // The stack is the one where the database's answer became an error,
+    // not where it was reported.
+    let frames = &e.exception.values[0].stacktrace.as_ref().unwrap().frames;
+    let culprit = frames
+        .iter()
+        .rev()
+        .find(|f| f.in_app == Some(true))
+        .and_then(|f| f.function.as_deref())
+        .unwrap();
+    assert!(culprit.starts_with("oc12::database::"), "{frames:#?}");
+    assert!(!frames.iter().any(|f| {
+        f.function
+            .as_deref()
+            .is_some_and(|n| n.contains("monitoring::unexpected"))
+    }));
 }
 
 #[test]

@@ -296,3 +296,55 @@ fn permissions_hold_through_pgbouncer_in_transaction_pooling_mode() {
         .get(0);
     assert_eq!(stuck, 0);
 }
+
+#[test]
+fn statements_are_never_kept_prepared_behind_pgbouncer() {
+    let db = TestDb::demo();
+    let bouncer = Bouncer::start(&db, 1);
+    let home = login(&db, &bouncer, "ab123456789");
+    // Two shells of one session at once: through one server connection,
+    // a statement one of them kept prepared would be unknown to, or
+    // clash with, the other's. The shells see a pooler (the server is not
+    // where the URL points) and keep none.
+    let script = "list clients where id = mkc111\ncount clients where commercial = me\n".repeat(20);
+    let outputs: Vec<String> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    shell(&db, &bouncer, home.path())
+                        .args(["--format", "csv"])
+                        .stdin(script.clone())
+                        .run()
+                        .status(0)
+                        .stdout()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for out in outputs {
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 80, "{out}");
+        for chunk in lines.chunks(4) {
+            assert_eq!(
+                chunk[0],
+                "id,name,email,phone,company,job,commercial,created,updated"
+            );
+            assert!(chunk[1].starts_with("mkc111,Kevin Casey,"), "{}", chunk[1]);
+            assert_eq!(chunk[2..], ["count", "4"]);
+        }
+    }
+    // The session's one server connection holds no statement of theirs.
+    let line = std::fs::read_to_string(home.path().join("token")).unwrap();
+    let credential = oc12::auth::Credential::parse(line.trim()).unwrap();
+    let mut config: postgres::Config = bouncer.url(&db).parse().unwrap();
+    config
+        .user(&credential.claims.role)
+        .password(credential.secret());
+    let mut session = config.connect(postgres::NoTls).unwrap();
+    let kept: i64 = session
+        .query_typed_one("SELECT count(*) FROM pg_prepared_statements", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 0);
+}
