@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use oc12::db::local::{CreateOptions, LocalCluster, SUPERUSER};
 use oc12::language::analyzer::{Checked, analyze};
 use oc12::language::planner::{self, Plan};
-use oc12::value::Param;
+use oc12::language::value::Param;
 
 /// The tests' pseudo-terminal driver, the same file.
 #[path = "../tests/all/support/pty.rs"]

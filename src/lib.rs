@@ -2,20 +2,15 @@
 
 pub mod app;
 pub mod auth;
-pub mod cancel;
 pub mod config;
-pub mod database;
 pub mod db;
 pub mod error;
 pub mod fs;
 pub mod interpreter;
 pub mod language;
-pub mod link;
 pub mod monitoring;
 pub mod output;
-pub mod session;
 pub mod shell;
 pub mod terminal;
-pub mod value;
 
 pub use error::{Error, ErrorKind, Result, Span};

@@ -1,11 +1,16 @@
 //! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
 //! its roles.
 
+pub mod cancel;
 pub mod generate;
 pub mod init;
+pub mod link;
 pub mod local;
+pub mod param;
+pub mod pool;
 pub mod refusal;
 pub mod tls;
+pub mod translate;
 pub mod url;
 
 use postgres::Client;

@@ -5,7 +5,7 @@
 //! no constraint name and no SQL text reaches the user
 //! (`tests/all/constraints.rs` breaks every one of them).
 
-use crate::value::Param;
+use crate::language::value::Param;
 
 /// A constraint broken by a write, and what the user gave.
 pub struct Broken<'a> {

@@ -1,3 +1,7 @@
 //! Running checked statements.
 
+mod executor;
+mod meta;
 pub mod registry;
+mod report;
+pub mod session;

@@ -21,7 +21,7 @@ use crate::language::help::{self, StatementHelp};
 use crate::language::lookup::{self, Lookup, siren_ok};
 use crate::language::naf;
 use crate::language::suggest::suggest;
-use crate::value::Param;
+use crate::language::value::Param;
 
 /// A statement that passed every check. Data statements become one SQL plan
 /// (see [`crate::language::planner`]); meta statements are the shell's own business and

@@ -36,3 +36,4 @@ pub mod parser;
 pub mod permissions;
 pub mod planner;
 pub mod suggest;
+pub mod value;

@@ -16,7 +16,7 @@
 use crate::language::analyzer::{Assigned, Cond, Data, ListQuery, NewLocation, Operand, Target};
 use crate::language::ast::Op;
 use crate::language::catalog::{Entity, Field, FieldType, Source, Writes};
-use crate::value::{Column, ColumnType, Param};
+use crate::language::value::{Column, ColumnType, Param};
 
 /// One SQL statement, its parameters, and the columns of its result.
 #[derive(Debug, Clone, PartialEq)]

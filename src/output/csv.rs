@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::text;
-use crate::value::{Cell, Column};
+use crate::language::value::{Cell, Column};
 
 pub(super) struct Csv {
     columns: Vec<Column>,

@@ -72,7 +72,7 @@ mod zone;
 
 use std::io::{self, BufWriter, Write};
 
-use crate::value::{Cell, Column, ColumnType};
+use crate::language::value::{Cell, Column, ColumnType};
 
 pub use read::cell;
 pub use screen::{CELL_WIDTH, DEFAULT_PAGER, Screen, pager_command};

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use crate::error::Error;
 use crate::language::catalog::{self, FieldType};
-use crate::value::{Cell, Change, ColumnType};
+use crate::language::value::{Cell, Change, ColumnType};
 
 /// The cell `idx` of `row`, read as `ty`; SQL NULL is [`Cell::Null`].
 ///

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use prettytable::format::{Alignment, FormatBuilder, LinePosition, LineSeparator, TableFormat};
 
 use super::text;
-use crate::value::{Cell, Column, ColumnType};
+use crate::language::value::{Cell, Column, ColumnType};
 
 /// The most rows a table draws.
 pub const TABLE_MAX_ROWS: usize = 1000;

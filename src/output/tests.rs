@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::language::value::{Cell, Column, ColumnType};
 use crate::output::screen::Screen;
-use crate::value::{Cell, Column, ColumnType};
 
 fn columns() -> Vec<Column> {
     vec![
@@ -753,7 +753,7 @@ fn settle_ends_what_a_failed_statement_left() {
 
 #[test]
 fn changes_show_each_value_as_its_type_does() {
-    use crate::value::Change;
+    use crate::language::value::Change;
     let at = NaiveDate::from_ymd_opt(2026, 12, 4)
         .unwrap()
         .and_hms_micro_opt(5, 38, 24, 293_858)

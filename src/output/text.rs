@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::zone::{time_human, time_machine};
-use crate::value::{Cell, Change};
+use crate::language::value::{Cell, Change};
 
 /// How money is shown to people, given as what 1234.50 looks like
 /// (`OC12_MONEY`): the default, `1 234.50 €`, separates thousands with a

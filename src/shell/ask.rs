@@ -5,12 +5,12 @@
 //! (the caller puts it in the history).
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::interpreter::session::Session;
 use crate::language::analyzer;
 use crate::language::ast::StatementKind;
 use crate::language::catalog::{self, Department, FieldType};
 use crate::language::parser;
 use crate::language::permissions::{Action, refusal};
-use crate::session::Session;
 use crate::terminal;
 
 /// What asking came to.

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::database::Database;
+use crate::db::pool::Database;
+use crate::interpreter::session::Session;
 use crate::language::catalog;
-use crate::session::Session;
 use crate::shell::complete::CompletionSource;
 
 /// How many ids one completion offers at most.
@@ -36,7 +36,7 @@ pub struct CatalogSource {
 
 /// What the completer needs of the session to read ids as the user.
 struct SessionView {
-    identity: crate::session::Identity,
+    identity: crate::interpreter::session::Identity,
 }
 
 impl CatalogSource {

@@ -16,8 +16,8 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use crate::auth;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
+use crate::interpreter::session::{Flow, Session};
 use crate::output::{Format, Printer, Screen};
-use crate::session::{Flow, Session};
 use crate::shell::cli::{Command, RunArgs, Source};
 use crate::shell::repl::ReadOutcome;
 use crate::terminal;
@@ -90,7 +90,7 @@ pub fn run_shell(config: &Config, args: &RunArgs) -> Result<i32> {
         return interactive(&mut session, screen, chosen);
     }
     session.set_single_transaction(args.single_transaction);
-    crate::cancel::install_for_scripts();
+    crate::db::cancel::install_for_scripts();
     let mut out = Printer::new(io::stdout().lock(), format, color);
     if let Some(screen) = screen {
         out = out.on_screen(screen, chosen);
@@ -186,7 +186,7 @@ fn run_units(
 ) -> Result<Outcome> {
     let mut first: Option<ErrorKind> = None;
     for item in units {
-        crate::cancel::end_if_interrupted();
+        crate::db::cancel::end_if_interrupted();
         let (unit, result) = match item {
             Ok(unit) => {
                 if echo && !unit.text.trim().is_empty() {
@@ -197,7 +197,7 @@ fn run_units(
                 // error is said.
                 let _ = out.settle();
                 // Ctrl-C: the statement was canceled; nothing more runs.
-                crate::cancel::end_if_interrupted();
+                crate::db::cancel::end_if_interrupted();
                 (unit, result)
             }
             Err((e, unit)) => (unit, Err(e)),
@@ -231,7 +231,7 @@ fn run_units(
 
 /// The prompt: read, run, print, never die of an error.
 fn interactive(session: &mut Session, screen: Option<Screen>, chosen: bool) -> Result<i32> {
-    crate::cancel::install();
+    crate::db::cancel::install();
     let history = session.config().paths.history_file();
     let source = crate::shell::ids::CatalogSource::new(session);
     let ids = source.cache();

@@ -328,7 +328,7 @@ fn every_constraint_of_the_schema_is_covered_here() {
         .collect();
     assert_eq!(
         in_schema, covered,
-        "a constraint was added or removed: give it a sentence in src/refusal.rs and a line here"
+        "a constraint was added or removed: give it a sentence in src/db/refusal.rs and a line here"
     );
 }
 

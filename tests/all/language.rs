@@ -7,7 +7,7 @@ use oc12::language::analyzer::{self, Checked, Data};
 use oc12::language::ast::Statement;
 use oc12::language::parser::{self, parse};
 use oc12::language::planner::{self, Plan, Planned};
-use oc12::value::Param;
+use oc12::language::value::Param;
 
 /// Every statement of `src` as s-expressions, `; `-separated.
 fn sexp(src: &str) -> String {

@@ -4,7 +4,7 @@
 use oc12::language::analyzer::{self, Checked};
 use oc12::language::parser::parse;
 use oc12::language::planner;
-use oc12::value::Param;
+use oc12::language::value::Param;
 
 /// xorshift64*: small, seeded, good enough to shuffle test input.
 struct Rng(u64);

@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use oc12::error::ErrorKind;
+use oc12::language::value::{Cell, ColumnType};
 use oc12::output::cell;
-use oc12::value::{Cell, ColumnType};
 use rust_decimal::Decimal;
 
 #[test]
@@ -66,7 +66,7 @@ fn reads_each_type_and_null_from_postgres() {
 
 #[test]
 fn reads_the_changes_of_an_audit_row_by_the_types_of_their_fields() {
-    use oc12::value::Change;
+    use oc12::language::value::Change;
     let mut client = support::cluster().admin("postgres");
     let row = client
         .query_one(

@@ -43,7 +43,7 @@ fn every_representative_plan_runs_against_the_demo_database() {
             oc12::language::analyzer::Checked::Data(d) => d,
             _ => unreachable!(),
         }) {
-            *params.last_mut().unwrap() = oc12::value::Param::Text(
+            *params.last_mut().unwrap() = oc12::language::value::Param::Text(
                 oc12::auth::hash_password_with_cost("x-pass-1", 4).unwrap(),
             );
         }

@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use crate::language::analyzer::{Assigned, Checked, Data, NewLocation, Operand};
 use crate::language::catalog::Entity;
 use crate::language::suggest::suggest;
-use crate::value::Param;
+use crate::language::value::Param;
 
 use super::{Commune, Company, Query, Registry, Source, fold, note, offline_reason};
 use crate::language::naf;

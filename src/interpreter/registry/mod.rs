@@ -21,11 +21,11 @@ use std::io::Write;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::interpreter::session::Flow;
 use crate::language::lookup::{Lookup, Query};
 use crate::language::naf;
+use crate::language::value::{Cell, Column, ColumnType};
 use crate::output::{Printer, RowSink};
-use crate::session::Flow;
-use crate::value::{Cell, Column, ColumnType};
 
 pub use communes::fold;
 pub use fill::{fill, fills};

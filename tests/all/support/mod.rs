@@ -99,7 +99,7 @@ impl TestDb {
     /// Logs `registration` in (demo password) the way the shell does, and
     /// returns the session.
     pub fn login_session(&self, registration: &str) -> oc12::auth::Credential {
-        let database = oc12::database::Database::open(&self.url).expect("the CRM's URL");
+        let database = oc12::db::pool::Database::open(&self.url).expect("the CRM's URL");
         match database
             .login(
                 registration,
@@ -108,7 +108,7 @@ impl TestDb {
             )
             .expect("a login")
         {
-            oc12::database::LoginOutcome::LoggedIn(c) => c,
+            oc12::db::pool::LoginOutcome::LoggedIn(c) => c,
             other => panic!("{registration} cannot log in: {other:?}"),
         }
     }

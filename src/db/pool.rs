@@ -7,7 +7,7 @@
 //! check folded into the statement itself ([`Database::reads`]); a write is
 //! `BEGIN; SELECT crm.session_check()` in one message, the statement, then
 //! `COMMIT` ([`Database::begin`]). Statements go through the connection's
-//! cache of prepared statements ([`crate::link`]).
+//! cache of prepared statements ([`crate::db::link`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,11 +17,12 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::{CancelToken, Row};
 
 use crate::auth::{self, Credential};
+use crate::db::link::{Link, Manager, StatementCache};
 use crate::db::tls::{self, Tls};
+use crate::db::translate::map_error;
 use crate::db::{self, Roles};
 use crate::error::{Error, ErrorKind, Result};
-use crate::link::{Link, Manager, StatementCache};
-use crate::value::Param;
+use crate::language::value::Param;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type Connection = r2d2::PooledConnection<Manager>;
@@ -598,7 +599,7 @@ impl Work {
                 // Nothing of the read ran: another connection, the same read.
                 wait_until_closed(&self.conn);
                 self.conn = reads.inner.connection(&reads.credential)?;
-                crate::cancel::retarget(self.conn.cancel_token());
+                crate::db::cancel::retarget(self.conn.cancel_token());
             }
         }
     }
@@ -653,72 +654,16 @@ impl Drop for Work {
     }
 }
 
-/// Rules about the state of other records rather than the value given
-/// (PRODUCT.md: "event on an unsigned contract" is a `conflict`).
-const STATE_RULES: &[&str] = &["event_contract_signed", "contract_status_events"];
-
-/// Turns a PostgreSQL error into the shell's kinds: refusals are
-/// `permission`, broken rules `invalid` or `conflict` (with the constraint's
-/// message), a lost server `connection`, and only the unexpected `internal`.
-pub fn map_error(e: &postgres::Error) -> Error {
-    let Some(db) = e.as_db_error() else {
-        return if e.is_closed() || std::error::Error::source(e).is_some() {
-            Error::connection(format!("lost the connection to the database: {e}"))
-        } else {
-            Error::internal(format!("database error: {e}"))
-        };
-    };
-    let code = db.code();
-    let message = db.message().to_owned();
-    let kind = match code.code() {
-        "23514" if db.constraint().is_some_and(|c| STATE_RULES.contains(&c)) => ErrorKind::Conflict,
-        "42501" => ErrorKind::Permission,
-        // The collaborator functions: `collaborator ... does not exist`.
-        "P0002" => ErrorKind::NotFound,
-        c if c.starts_with("28") => ErrorKind::Auth,
-        "23505" | "23503" | "23P01" | "40001" | "40P01" | "55P03" | "42710" => ErrorKind::Conflict,
-        c if c.starts_with("23") || c.starts_with("22") => ErrorKind::Invalid,
-        "57014" => ErrorKind::Canceled,
-        c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
-            ErrorKind::Connection
-        }
-        _ => ErrorKind::Internal,
-    };
-    let mut text = match kind {
-        ErrorKind::Permission if message.contains("row-level security") => {
-            "the database refused: that record is not yours to change".to_owned()
-        }
-        ErrorKind::Permission => format!("the database refused: {message}"),
-        _ => message,
-    };
-    if let (ErrorKind::Invalid | ErrorKind::Conflict, Some(detail)) = (kind, db.detail())
-        && !text.contains(detail)
-        && !detail.starts_with("Failing row")
-    {
-        text.push_str(&format!(" ({detail})"));
-    }
-    if *code == SqlState::QUERY_CANCELED {
-        text = if db.message().contains("statement timeout") {
-            "the statement ran longer than the server allows (its statement_timeout); nothing \
-             was changed: narrow it with `where` or `limit`"
-                .to_owned()
-        } else {
-            "the statement was canceled; nothing was changed".to_owned()
-        };
-    }
-    Error::new(kind, text).with_sqlstate(code.code())
-}
-
 /// Times typed and shown mean the user's zone (`output::zone`): a new
 /// connection whose zone differs from the database's default says so once,
 /// with `SET TimeZone`, which pgbouncer keeps for the client as well.
 #[derive(Debug)]
 struct UserZone;
 
-impl r2d2::CustomizeConnection<crate::link::Link, postgres::Error> for UserZone {
+impl r2d2::CustomizeConnection<crate::db::link::Link, postgres::Error> for UserZone {
     fn on_acquire(
         &self,
-        client: &mut crate::link::Link,
+        client: &mut crate::db::link::Link,
     ) -> std::result::Result<(), postgres::Error> {
         let zone = crate::output::zone();
         if zone == crate::output::DATABASE_ZONE {

@@ -32,7 +32,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use crate::db::tls::Tls;
 use crate::error::{Error, Result};
-use crate::value::Param;
+use crate::language::value::Param;
 
 /// The configuration variable that chooses the statement cache.
 pub const STATEMENT_CACHE: &str = "OC12_STATEMENT_CACHE";

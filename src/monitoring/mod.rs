@@ -480,7 +480,7 @@ fn where_it_arose(backtrace: &std::backtrace::Backtrace) -> Option<Stacktrace> {
     // error arose.
     let made = frames.iter().position(|f| {
         f.function.as_deref().is_some_and(|name| {
-            ["oc12::error::", "oc12::database::map_error"]
+            ["oc12::error::", "oc12::db::translate::map_error"]
                 .iter()
                 .any(|p| name.starts_with(p))
         })
