@@ -5,14 +5,22 @@
 //! server (sql/SECURITY.md); nothing here decides who may do what. Nothing
 //! here ever puts a password, a proof, a hash or a session secret in an
 //! error message or a `Debug` output.
+//!
+//! - `password.rs`: scrypt hashes, login proofs, the password policy, the
+//!   generator of initial passwords and random text.
+//! - `token.rs`: the credential (the server's signed token and the session
+//!   secret) and its claims, read for the prompt and `whoami`.
+//! - `store.rs`: the token file `$OC12_HOME/token`.
+//!
+//! May use: `output` (an expiry shown in the user's zone), `fs`, `error`.
 
 mod password;
 mod store;
 mod token;
 
 pub use password::{
-    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, TEST_SCRYPT_LOG_N_VAR, check_password_policy,
-    generate_password, hash_password, hash_password_with_cost, proof, random_text,
+    check_password_policy, generate_password, hash_password, hash_password_with_cost, proof,
+    random_text,
 };
 pub use store::{delete_token, load_token, save_token};
 pub use token::{Claims, Credential, parse_ttl};

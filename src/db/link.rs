@@ -116,11 +116,6 @@ impl Caching {
     fn give_up(&self) {
         self.state.store(NOT_CACHING, Ordering::Relaxed);
     }
-
-    /// Whether named statements are kept (false until decided).
-    pub fn is_on(&self) -> bool {
-        self.state.load(Ordering::Relaxed) == CACHING
-    }
 }
 
 /// Whether the server says the connection arrived where the URL points: its

@@ -1,17 +1,39 @@
-//! Connecting to PostgreSQL, and the naming rules that tie a CRM database to
-//! its roles.
+//! PostgreSQL, as the shell reaches it. This file: connecting with a
+//! connection string, the naming rules that tie a CRM database to its roles,
+//! and quoting.
+//!
+//! - `url.rs`: connection strings read once (sslmode and sslrootcert set
+//!   aside, timeout and application name set, passwords hidden).
+//! - `tls.rs`: the rustls connector that honours `sslmode`.
+//! - `pool.rs`: logging in through the gate role, and each session's pool,
+//!   connected as the session's own role; transactions and single-exchange
+//!   reads ([`pool::Work`]).
+//! - `link.rs`: a pooled connection and its cache of prepared statements.
+//! - `param.rs`: how a statement's parameters are typed and encoded.
+//! - `translate.rs`: PostgreSQL's errors as the shell's kinds and sentences,
+//!   with `refusal.rs`: one sentence per constraint of `sql/`.
+//! - `cancel.rs`: Ctrl-C and signals while a statement runs: the cancel
+//!   request for the running query.
+//! - `init.rs`: `init`, the migrations of `sql/` in one transaction.
+//! - `local.rs`: the embedded cluster under `$OC12_HOME/pgdata`.
+//! - `generate.rs`: the seeded data generator of the benchmarks.
+//!
+//! May use: `language` (the value types, the catalogue, to word errors),
+//! `output` (the user's time zone, set on each connection), `auth` (the
+//! session's credential, the demo password), `config`, `fs`, `error`.
+//! Nothing here prints results or knows of the shell.
 
-pub mod cancel;
+pub(crate) mod cancel;
 pub mod generate;
 pub mod init;
 pub mod link;
 pub mod local;
-pub mod param;
+mod param;
 pub mod pool;
 pub mod refusal;
 pub mod tls;
-pub mod translate;
-pub mod url;
+pub(crate) mod translate;
+pub(crate) mod url;
 
 use postgres::Client;
 

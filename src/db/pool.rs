@@ -45,8 +45,6 @@ macro_rules! export_timeout {
 /// uses it, that session's pool.
 pub struct Database {
     inner: Arc<Inner>,
-    pub roles: Roles,
-    pub name: String,
 }
 
 /// What a connection of a session is made from, shared with the [`Work`]
@@ -132,13 +130,11 @@ impl Database {
             inner: Arc::new(Inner {
                 config,
                 tls,
-                roles: roles.clone(),
+                roles,
                 statement_cache: Mutex::new(StatementCache::Auto),
                 pool: Mutex::new(None),
                 revive: Mutex::new(None),
             }),
-            roles,
-            name,
         })
     }
 
@@ -524,11 +520,6 @@ impl Work {
             .map_err(|e| map_error(&e))?;
         self.export = true;
         Ok(())
-    }
-
-    /// Whether each query is its own exchange (no transaction).
-    pub fn is_autocommit(&self) -> bool {
-        self.reads.is_some()
     }
 
     /// Runs a statement of the open transaction (a write, or a read that

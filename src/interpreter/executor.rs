@@ -16,6 +16,7 @@ use crate::language::ast;
 use crate::language::catalog::{self, Department, Entity};
 use crate::language::planner::{self, Plan, Planned};
 use crate::language::value::{Cell, Param};
+use crate::monitoring::CollaboratorAction::{Changed, Created, Deleted};
 use crate::output::{self, Format, Printer, RowSink};
 use crate::terminal;
 
@@ -285,13 +286,7 @@ fn execute(
                 .first()
                 .ok_or_else(|| Error::internal(format!("add {} returned no id", entity.name)))?
                 .get(0);
-            if entity.name == "collaborator" {
-                reports.push(Report::Collaborator {
-                    id: id.clone(),
-                    action: crate::monitoring::CollaboratorAction::Created,
-                    fields: values.iter().map(|a| a.field.name).collect(),
-                });
-            }
+            reports.extend(Report::role_change(entity, &id, Created, values));
             if entity.name == "contract" && assigns(values, "status", "signed") {
                 reports.push(signed_report(client, &id, "add")?);
             }
@@ -314,13 +309,12 @@ fn execute(
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
-            if target.entity.name == "collaborator" {
-                reports.push(Report::Collaborator {
-                    id: target.id.clone(),
-                    action: crate::monitoring::CollaboratorAction::Changed,
-                    fields: values.iter().map(|a| a.field.name).collect(),
-                });
-            }
+            reports.extend(Report::role_change(
+                target.entity,
+                &target.id,
+                Changed,
+                values,
+            ));
             if signs {
                 reports.push(signed_report(client, &target.id, "set")?);
             }
@@ -341,13 +335,7 @@ fn execute(
             if rows.is_empty() {
                 return Err(investigate(client, target, department).into());
             }
-            if target.entity.name == "collaborator" {
-                reports.push(Report::Collaborator {
-                    id: target.id.clone(),
-                    action: crate::monitoring::CollaboratorAction::Deleted,
-                    fields: vec![],
-                });
-            }
+            reports.extend(Report::role_change(target.entity, &target.id, Deleted, &[]));
             out.message(&format!("deleted {} {}", target.entity.name, target.id))?;
             Ok(())
         }

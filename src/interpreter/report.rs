@@ -6,14 +6,16 @@ use crate::auth::Claims;
 use crate::db::pool::Work;
 use crate::error::Error;
 use crate::interpreter::executor::Failure;
-use crate::language::analyzer::Data;
+use crate::language::analyzer::{Assigned, Data};
+use crate::language::catalog::{Entity, Writes};
 use crate::language::value::Param;
+use crate::monitoring::CollaboratorAction;
 
 /// A monitoring event owed once the statement's transaction commits.
 pub(super) enum Report {
     Collaborator {
         id: String,
-        action: crate::monitoring::CollaboratorAction,
+        action: CollaboratorAction,
         fields: Vec<&'static str>,
     },
     Signed {
@@ -25,6 +27,22 @@ pub(super) enum Report {
 }
 
 impl Report {
+    /// The report owed for a write to a record whose writes manage a
+    /// PostgreSQL role (the catalogue's [`Writes::CollaboratorFunctions`]):
+    /// who may log in, and as what, changed.
+    pub(super) fn role_change(
+        entity: &Entity,
+        id: &str,
+        action: CollaboratorAction,
+        values: &[Assigned],
+    ) -> Option<Report> {
+        (entity.writes == Writes::CollaboratorFunctions).then(|| Report::Collaborator {
+            id: id.to_owned(),
+            action,
+            fields: values.iter().map(|a| a.field.name).collect(),
+        })
+    }
+
     pub(super) fn send(self, claims: &Claims) {
         match self {
             Report::Collaborator { id, action, fields } => {

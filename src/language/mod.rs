@@ -20,6 +20,8 @@
 //!   typed, the rules a statement keeps before it reaches the database.
 //! - `permissions.rs`: SECURITY.md's matrix, said before anything runs.
 //! - `planner.rs`: checked statement → SQL and bound parameters.
+//! - `value.rs`: the typed values between the planner, PostgreSQL and the
+//!   printer (parameters, cells, column types).
 //!
 //! May use: `crate::error` and itself; no other part of the crate, and no
 //! crate that does I/O.
@@ -27,13 +29,13 @@
 pub mod analyzer;
 pub mod ast;
 pub mod catalog;
-pub mod format;
+pub(crate) mod format;
 pub mod help;
-pub mod lexer;
+pub(crate) mod lexer;
 pub mod lookup;
-pub mod naf;
+pub(crate) mod naf;
 pub mod parser;
-pub mod permissions;
+pub(crate) mod permissions;
 pub mod planner;
-pub mod suggest;
+pub(crate) mod suggest;
 pub mod value;

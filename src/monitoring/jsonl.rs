@@ -6,7 +6,7 @@
 //! so lines never interleave.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sentry::protocol::{EnvelopeItem, Event};
 use sentry::{Envelope, Transport};
@@ -22,10 +22,6 @@ pub struct JsonLinesTransport {
 impl JsonLinesTransport {
     pub fn new(path: impl Into<PathBuf>) -> JsonLinesTransport {
         JsonLinesTransport { path: path.into() }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Appends one event as one line.

@@ -20,6 +20,12 @@
 //!
 //! The executor calls the event functions only after the statement's
 //! transaction has committed.
+//!
+//! The files: `http.rs` (the transport to Sentry, on our own thread),
+//! `jsonl.rs` (the `events.jsonl` transport), `scrub.rs` (secrets redacted
+//! from any event), `tests.rs`.
+//!
+//! May use: `auth` (the claims an event names), `config`, `fs`, `error`.
 
 mod http;
 mod jsonl;
@@ -42,7 +48,7 @@ use crate::config::{Config, SENTRY_DSN};
 use crate::error::Error;
 
 pub use jsonl::JsonLinesTransport;
-pub use scrub::{REDACTED, redact};
+pub use scrub::redact;
 
 /// The release every event carries.
 pub const RELEASE: &str = concat!("oc12-shell@", env!("CARGO_PKG_VERSION"));

@@ -17,7 +17,7 @@
 //!   bidirectional overrides escaped (`\u{1b}`, `\u{202e}`), newlines kept
 //!   as multi-line cells. The header is bold only
 //!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
-//!   `N rows`. At most [`TABLE_MAX_ROWS`] rows are drawn: the rest are counted
+//!   `N rows`. At most [`table::TABLE_MAX_ROWS`] rows are drawn: the rest are counted
 //!   but not kept, and the footer says
 //!   `1000 of N rows shown; use limit/offset or --format csv`. When the
 //!   result has times, the footer names their zone, the user's
@@ -60,6 +60,15 @@
 //! | table, vertical | `3` | `signed contract kc555` |
 //! | csv | `count` then `3` | `signed contract kc555` |
 //! | json | `{"count":3}` | the changed record as one object, or `{"message":"signed contract kc555"}` without one |
+//!
+//! The files: `table.rs`, `vertical.rs`, `csv.rs`, `json.rs` (one body per
+//! format), `text.rs` (how one cell reads, for people and for programs),
+//! `zone.rs` (the time zone times are shown in), `screen.rs` (fitting a
+//! terminal: cut cells, records, pager), `read.rs` (a cell read from a
+//! PostgreSQL row as the planner typed it), `tests.rs`.
+//!
+//! May use: `language` (the value types, the formats, the catalogue's field
+//! types for `history`), `error`. Nothing here runs a statement.
 
 mod csv;
 mod json;
@@ -75,10 +84,9 @@ use std::io::{self, BufWriter, Write};
 use crate::language::value::{Cell, Column, ColumnType};
 
 pub use read::cell;
-pub use screen::{CELL_WIDTH, DEFAULT_PAGER, Screen, pager_command};
-pub use table::TABLE_MAX_ROWS;
-pub use text::{MoneyStyle, human, machine, money_human, money_plain, set_money_style};
-pub use zone::{DATABASE_ZONE, time_human, time_labelled, time_machine, zone, zone_name};
+pub use screen::{CELL_WIDTH, Screen, pager_command};
+pub use text::{MoneyStyle, money_human, set_money_style};
+pub use zone::{DATABASE_ZONE, time_labelled, zone, zone_name};
 
 pub use crate::language::format::Format;
 
@@ -122,7 +130,7 @@ pub struct Printer<W: Write> {
 }
 
 /// The state of the result set being printed. Only `table` keeps rows (at
-/// most [`TABLE_MAX_ROWS`]); the others keep the columns and a count.
+/// most [`table::TABLE_MAX_ROWS`]); the others keep the columns and a count.
 enum Body {
     Table(table::Table),
     Vertical(vertical::Vertical),
@@ -436,7 +444,7 @@ fn invalid(what: &str) -> io::Error {
 
 /// The footer of `table` and `vertical` after `shown` records of `total`:
 /// `0 rows`, `1 row`, `N rows`, or, when a table drew only the first
-/// [`TABLE_MAX_ROWS`], `1000 of N rows shown; use limit/offset or --format
+/// [`table::TABLE_MAX_ROWS`], `1000 of N rows shown; use limit/offset or --format
 /// csv`. When times were shown, it says their zone: once for the whole
 /// result rather than in every cell, and not in the headers, which stay
 /// the field names that filters and `order by` take.

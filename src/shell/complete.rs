@@ -154,16 +154,6 @@ pub fn complete(line: &str, pos: usize, src: &dyn CompletionSource) -> (usize, V
     }
 }
 
-/// The hint text for `line` with the cursor at `pos` (see [`next_hint`]).
-pub fn hint(
-    line: &str,
-    pos: usize,
-    src: &dyn CompletionSource,
-    history_last_match: Option<&str>,
-) -> Option<String> {
-    next_hint(line, pos, src, history_last_match).map(|h| h.display)
-}
-
 /// A hint for the cursor at the end of the line: the rest of the most recent
 /// history entry that starts with the line, else the rest of the only word
 /// that completes the current one, else what the statement expects next
@@ -280,6 +270,16 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::StaticSource;
     use super::*;
+
+    /// The hint text for `line` with the cursor at `pos`.
+    fn hint(
+        line: &str,
+        pos: usize,
+        src: &dyn CompletionSource,
+        history_last_match: Option<&str>,
+    ) -> Option<String> {
+        next_hint(line, pos, src, history_last_match).map(|h| h.display)
+    }
 
     /// Completes at the end of `line`, or at the `|` in it.
     fn at(line: &str) -> (usize, Vec<String>) {

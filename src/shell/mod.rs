@@ -1,14 +1,29 @@
 //! The three ways in: the interactive prompt, scripts (`-f`, stdin) and
-//! one-off statements (`-c`), all over one [`Session`].
+//! one-off statements (`-c`), all over one [`Session`]. This file runs
+//! them; the subcommands `login`, `logout` and `whoami` too.
+//!
+//! - `cli.rs`: the command line, defined once (parsing, `--help`,
+//!   completions).
+//! - `script.rs`: a script's statements, with the line each starts on.
+//! - `repl.rs`: the line editor (rustyline) and its private history.
+//! - `complete.rs`: Tab completion and hints, over a [`complete::CompletionSource`];
+//!   `walker.rs`: the walk of a statement they and the highlighter share.
+//! - `ids.rs`: the completion source: the catalogue, and ids from the
+//!   database, cached.
+//! - `highlight.rs`: colours for the line being typed.
+//! - `ask.rs`: asking for the required fields an `add` left out.
+//!
+//! May use: `interpreter` and all it uses (`language`, `db`, `output`,
+//! `auth`, `config`, `terminal`, `fs`, `error`).
 
-pub mod ask;
-pub mod cli;
+pub(crate) mod ask;
+pub(crate) mod cli;
 pub mod complete;
-pub mod highlight;
+pub(crate) mod highlight;
 pub mod ids;
-pub mod repl;
+pub(crate) mod repl;
 pub mod script;
-pub mod walker;
+pub(crate) mod walker;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};

@@ -11,6 +11,12 @@
 //! API asks for, said on stderr); a registry that does not answer is a note
 //! on stderr, and the statement goes on with the offline data or fails with
 //! a clear error.
+//!
+//! The files: `http.rs` (one GET, bounded in time), `api.rs` (the two APIs'
+//! JSON read into our types), `communes.rs` (the bundled communes,
+//! `data/communes.tsv`, written by `data/generate.mjs`), `fill.rs` (`add`
+//! completed and checked). May use: `language`, `output`, `config`,
+//! `error`, and the session's [`Flow`].
 
 mod api;
 mod communes;
