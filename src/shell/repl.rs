@@ -496,8 +496,8 @@ mod tests {
         for pos in 0..=line.len() + 1 {
             let (start, _) = complete::complete(line, pos, src);
             assert!(start <= pos.min(line.len()), "{line:?} at {pos}");
-            let _ = complete::hint(line, pos, src, None);
-            let _ = complete::hint(line, pos, src, Some(line));
+            let _ = complete::next_hint(line, pos, src, None);
+            let _ = complete::next_hint(line, pos, src, Some(line));
             if line.is_char_boundary(pos) {
                 let _ = helper.complete(line, pos, ctx).unwrap();
                 let _ = helper.hint(line, pos, ctx);
