@@ -1,12 +1,9 @@
 //! The interactive prompt's line editor: rustyline wired to completion,
 //! hints, highlighting, multi-line input and a private history file.
 //!
-//! The caller's loop:
+//! The caller's loop (`shell/mod.rs`):
 //!
-//! ```no_run
-//! # use oc12::repl::*;
-//! # fn run(src: Box<dyn oc12::complete::CompletionSource>, history: &std::path::Path)
-//! #     -> rustyline::Result<()> {
+//! ```text
 //! let mut editor = editor(history, ReplHelper::new(src, true))?;
 //! loop {
 //!     match read_statement(&mut editor, "oc12> ")? {
@@ -20,7 +17,6 @@
 //!         ReadOutcome::Eof => break,
 //!     }
 //! }
-//! # Ok(()) }
 //! ```
 
 use std::borrow::Cow;
