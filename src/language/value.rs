@@ -15,8 +15,6 @@ pub enum ColumnType {
     Integer,
     /// numeric(12,2).
     Money,
-    /// date.
-    Date,
     /// timestamptz, selected as it is: an instant, shown in the user's zone
     /// (`output::zone`).
     DateTime,
@@ -49,7 +47,6 @@ pub enum Cell {
     Text(String),
     Integer(i64),
     Money(Decimal),
-    Date(NaiveDate),
     /// An instant; the printer puts it in the CRM's zone.
     DateTime(DateTime<Utc>),
     /// What one change did, field by field, in the order of their names.

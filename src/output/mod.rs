@@ -12,8 +12,8 @@
 //! - `table`: a box-drawn table (`┌─┬─┐`, `│`, a `├─┼─┤` line under the
 //!   header, `└─┴─┘`), one space of padding. Integers and money are
 //!   right-aligned (their header too), everything else left-aligned. Money
-//!   `1 234.50 €` (a plain space between thousands), dates `2023-06-04`,
-//!   date-times `2023-06-04 13:00`, NULL empty, control characters and
+//!   `1 234.50 €` (a plain space between thousands), date-times
+//!   `2023-06-04 13:00`, NULL empty, control characters and
 //!   bidirectional overrides escaped (`\u{1b}`, `\u{202e}`), newlines kept
 //!   as multi-line cells. The header is bold only
 //!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
@@ -37,8 +37,8 @@
 //! - `csv`: RFC 4180 with LF line endings (like psql's CSV), a header row of
 //!   the field names. A field is quoted when it contains `,` `"` CR or LF,
 //!   quotes doubled; an empty text is written `""` so that it differs from
-//!   NULL, which is written as nothing. Money `1234.50`, dates `2023-06-04`,
-//!   date-times RFC 3339 in the user's zone with their offset,
+//!   NULL, which is written as nothing. Money `1234.50`, date-times
+//!   RFC 3339 in the user's zone with their offset,
 //!   `2023-06-04T13:00:00+02:00` (a fraction of a second only when there
 //!   is one). Text is made safe to `cat` and to open in a
 //!   spreadsheet: control characters and bidirectional overrides escaped as
@@ -47,7 +47,7 @@
 //!   a formula. Streamed, no row limit, no footer.
 //! - `json`: JSON Lines, one compact object per row, keys the field names in
 //!   column order: `{"id":"kc555","total":"999.99","attendees":75,"notes":null}`.
-//!   Money is a string with two places, integers numbers, dates and
+//!   Money is a string with two places, integers numbers,
 //!   date-times strings as in `csv`, NULL `null`. Every control character
 //!   and bidirectional override is a `\u` escape (`\u001b`, `\u009b`,
 //!   `\u202e`): safe on a terminal, and read back exactly. Streamed, no row

@@ -1,6 +1,6 @@
 //! Reading a result cell from a PostgreSQL row as the planner typed it.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use postgres::types::{FromSql, Type};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -44,7 +44,6 @@ pub fn cell(row: &postgres::Row, idx: usize, ty: ColumnType) -> Result<Cell, Err
             }),
             _ => get::<Decimal>(row, idx).map(|v| v.map_or(Cell::Null, Cell::Money)),
         },
-        ColumnType::Date => get::<NaiveDate>(row, idx).map(|v| v.map_or(Cell::Null, Cell::Date)),
         ColumnType::DateTime if *pg == Type::TIMESTAMP => {
             return Err(fail(
                 "select the timestamptz itself, not `::timestamp`".to_string(),

@@ -158,9 +158,7 @@ pub(super) const RESET: &str = "\x1b[0m";
 fn align(column: &Column) -> Alignment {
     match column.ty {
         ColumnType::Integer | ColumnType::Money => Alignment::RIGHT,
-        ColumnType::Text | ColumnType::Date | ColumnType::DateTime | ColumnType::Changes(_) => {
-            Alignment::LEFT
-        }
+        ColumnType::Text | ColumnType::DateTime | ColumnType::Changes(_) => Alignment::LEFT,
     }
 }
 
