@@ -21,9 +21,10 @@
 //!   Uses `output` (to show an expiry) and `fs`.
 //! - `db/`: PostgreSQL: connection strings and TLS, the session pools and
 //!   their statements, roles, errors translated, init, the local cluster,
-//!   the generator, cancelling. Uses `language`, `output`, `auth`, `config`.
+//!   the generator, cancelling. Uses `language`, `output`, `auth`, `config`,
+//!   `fs`.
 //! - `monitoring/`: events to Sentry or `events.jsonl`. Uses `auth`,
-//!   `config`.
+//!   `config`, `fs`.
 //! - `interpreter/`: the session and the running of statements, and
 //!   France's registries. Uses everything above and `terminal`.
 //! - `shell/`: the command line, the prompt, scripts, completion,
