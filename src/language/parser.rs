@@ -1,4 +1,4 @@
-//! Tokens → syntax tree, with nom over the token slice of [`crate::language::lexer`].
+//! Tokens → syntax tree, with nom over the token slice of the lexer (`lexer.rs`).
 //!
 //! One function per production of `grammar/GRAMMAR.md`, named after it. A
 //! keyword that commits to a branch is followed by `cut`, so an error points

@@ -2,7 +2,7 @@
 //! changes, signed contracts and repeated failed logins, reported through
 //! the `sentry` crate.
 //!
-//! With `SENTRY_DSN` the events go to Sentry over HTTPS ([`http`]); one
+//! With `SENTRY_DSN` the events go to Sentry over HTTPS (`http.rs`); one
 //! Sentry did not take, or that was still pending when the shell exited
 //! (it waits at most [`SHUTDOWN_TIMEOUT`]), goes to `events.jsonl` with a
 //! note saying why. Without a DSN they all go, the very same events,

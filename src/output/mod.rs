@@ -17,7 +17,7 @@
 //!   bidirectional overrides escaped (`\u{1b}`, `\u{202e}`), newlines kept
 //!   as multi-line cells. The header is bold only
 //!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
-//!   `N rows`. At most [`table::TABLE_MAX_ROWS`] rows are drawn: the rest are counted
+//!   `N rows`. At most `TABLE_MAX_ROWS` rows are drawn: the rest are counted
 //!   but not kept, and the footer says
 //!   `1000 of N rows shown; use limit/offset or --format csv`. When the
 //!   result has times, the footer names their zone, the user's
@@ -130,7 +130,7 @@ pub struct Printer<W: Write> {
 }
 
 /// The state of the result set being printed. Only `table` keeps rows (at
-/// most [`table::TABLE_MAX_ROWS`]); the others keep the columns and a count.
+/// most `TABLE_MAX_ROWS`); the others keep the columns and a count.
 enum Body {
     Table(table::Table),
     Vertical(vertical::Vertical),
@@ -444,7 +444,7 @@ fn invalid(what: &str) -> io::Error {
 
 /// The footer of `table` and `vertical` after `shown` records of `total`:
 /// `0 rows`, `1 row`, `N rows`, or, when a table drew only the first
-/// [`table::TABLE_MAX_ROWS`], `1000 of N rows shown; use limit/offset or --format
+/// `TABLE_MAX_ROWS`, `1000 of N rows shown; use limit/offset or --format
 /// csv`. When times were shown, it says their zone: once for the whole
 /// result rather than in every cell, and not in the headers, which stay
 /// the field names that filters and `order by` take.

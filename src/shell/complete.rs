@@ -4,7 +4,7 @@
 //! a cached id query.
 //!
 //! The statement before the cursor is walked token by token
-//! ([`crate::shell::walker`]); where the walk stops says what may come next.
+//! (`walker.rs`); where the walk stops says what may come next.
 
 use crate::language::catalog;
 use crate::language::help;

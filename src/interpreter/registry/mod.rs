@@ -7,7 +7,7 @@
 //! Two uses: `lookup company|location ...` prints the candidates, and
 //! [`fill`] completes and checks `add company siren=...` and `add location
 //! postcode=...` between the analyzer and the planner. Nothing here waits
-//! longer than [`http::TIMEOUT`] per question (plus a rate-limit wait the
+//! longer than `http::TIMEOUT` per question (plus a rate-limit wait the
 //! API asks for, said on stderr); a registry that does not answer is a note
 //! on stderr, and the statement goes on with the offline data or fails with
 //! a clear error.
