@@ -23,7 +23,7 @@ fn main() {
         let abs = std::fs::canonicalize(f).unwrap();
         writeln!(
             out,
-            "    crate::init::Migration {{ name: {name:?}, sql: include_str!({:?}) }},",
+            "    crate::db::init::Migration {{ name: {name:?}, sql: include_str!({:?}) }},",
             abs.display()
         )
         .unwrap();

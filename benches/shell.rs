@@ -28,10 +28,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use oc12::analyzer::{Checked, analyze};
-use oc12::local::{CreateOptions, LocalCluster, SUPERUSER};
-use oc12::planner::{self, Plan};
-use oc12::value::Param;
+use oc12::db::local::{CreateOptions, LocalCluster, SUPERUSER};
+use oc12::language::analyzer::{Checked, analyze};
+use oc12::language::planner::{self, Plan};
+use oc12::language::value::Param;
 
 /// The tests' pseudo-terminal driver, the same file.
 #[path = "../tests/all/support/pty.rs"]
@@ -154,11 +154,11 @@ impl Bench {
         }
         cluster.start(None).expect("the bench cluster starts");
         let admin_url = cluster.url(SUPERUSER, "crm");
-        let hash = oc12::auth::hash_password(oc12::local::DEMO_PASSWORD).expect("hash");
-        let init = oc12::init::init(&oc12::init::InitOptions {
+        let hash = oc12::auth::hash_password(oc12::db::local::DEMO_PASSWORD).expect("hash");
+        let init = oc12::db::init::init(&oc12::db::init::InitOptions {
             admin_url: &admin_url,
             demo_hash: Some(hash),
-            migrations: oc12::init::MIGRATIONS,
+            migrations: oc12::db::init::MIGRATIONS,
             ..Default::default()
         })
         .expect("init --demo");
@@ -232,7 +232,7 @@ impl Bench {
             .stdin
             .take()
             .unwrap()
-            .write_all(oc12::local::DEMO_PASSWORD.as_bytes())
+            .write_all(oc12::db::local::DEMO_PASSWORD.as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
@@ -785,7 +785,7 @@ fn vm_hwm_kb(status_file: &str) -> Option<i64> {
 }
 
 fn find_psql() -> PathBuf {
-    if let Some(dir) = oc12::local::find_bindir()
+    if let Some(dir) = oc12::db::local::find_bindir()
         && dir.join("psql").is_file()
     {
         return dir.join("psql");
@@ -829,7 +829,9 @@ fn machine(bench: &Bench) -> String {
 
 /// The plans of one statement of the language.
 fn plans_of(text: &str) -> Vec<Plan> {
-    let statement = oc12::parser::parse(text).expect("parses").remove(0);
+    let statement = oc12::language::parser::parse(text)
+        .expect("parses")
+        .remove(0);
     let Checked::Data(data) = analyze(&statement).expect("checks") else {
         panic!("{text} is not a data statement");
     };

@@ -5,11 +5,11 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, LocalAction};
 use crate::config::{self, Config};
+use crate::db::init::{self, InitOptions};
+use crate::db::local::{self, LocalCluster, Status};
 use crate::error::{Error, Result};
-use crate::init::{self, InitOptions};
-use crate::local::{self, LocalCluster, Status};
+use crate::shell::cli::{Cli, Command, LocalAction};
 
 /// Runs the program and returns its exit code.
 pub fn main() -> i32 {
@@ -83,11 +83,11 @@ fn run_init(
         return Ok(0);
     };
     let demo_hash = demo
-        .then(|| crate::auth::hash_password(crate::local::DEMO_PASSWORD))
+        .then(|| crate::auth::hash_password(crate::db::local::DEMO_PASSWORD))
         .transpose()?;
     let first_manager = match first_manager {
         Some(reg) => {
-            let password = crate::prompt::read_new_password(&format!("password for {reg}"))?;
+            let password = crate::terminal::read_new_password(&format!("password for {reg}"))?;
             Some((reg.to_owned(), crate::auth::hash_password(&password)?))
         }
         None => None,
@@ -175,12 +175,12 @@ fn run_generate(config: &Config, events: u64, seed: u64, admin_url: Option<Strin
                 .url(local::SUPERUSER, crate::db::DEFAULT_DATABASE)
         }
     };
-    let options = crate::generate::Options {
+    let options = crate::db::generate::Options {
         events,
         seed,
         ..Default::default()
     };
-    let report = crate::generate::generate(&admin_url, &options)?;
+    let report = crate::db::generate::generate(&admin_url, &options)?;
     println!("{}", report.summary());
     Ok(0)
 }
@@ -213,13 +213,13 @@ fn run_local(config: &Config, action: LocalAction) -> Result<i32> {
                 return Ok(0);
             }
             if !yes {
-                if !crate::prompt::interactive() {
+                if !crate::terminal::interactive() {
                     return Err(Error::usage(
                         "`local destroy` removes the local cluster and all its data: \
                          confirm with --yes when no terminal can ask",
                     ));
                 }
-                let answer = crate::prompt::ask(&format!(
+                let answer = crate::terminal::ask(&format!(
                     "remove the local cluster at {} and all its data? [y/N] ",
                     cluster.pgdata.display()
                 ))?;

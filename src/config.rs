@@ -91,10 +91,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("paths", &self.paths)
-            .field(
-                "database_url",
-                &self.database_url().map(crate::tls::redact_url),
-            )
+            .field("database_url", &self.database_url().map(|_| "(not shown)"))
             .finish_non_exhaustive()
     }
 }
@@ -164,7 +161,7 @@ pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
 /// mode 0600 (it may hold the local cluster's admin password) through a
 /// temporary file and a rename so that a crash never leaves half a file. The
 /// temporary file is always a new one of ours
-/// ([`crate::fs::write_private_file`]): a symbolic link or a file planted
+/// (`crate::fs::write_private_file`): a symbolic link or a file planted
 /// there never receives the configuration.
 pub fn update_config_file(paths: &Paths, updates: &[(&str, &str)]) -> Result<()> {
     let path = paths.config_file();

@@ -5,8 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oc12::analyzer::{self, Checked};
-use oc12::{parser, planner, script};
+use oc12::language::analyzer::{self, Checked};
+use oc12::language::{parser, planner};
+use oc12::shell::script;
 
 /// The only quoted literals the planner writes itself.
 const LITERALS: &[&str] = &["%", "signed", "none", "old", "new", "; ", "%s: %s → %s"];

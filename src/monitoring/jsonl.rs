@@ -2,19 +2,14 @@
 //! `$OC12_HOME/events.jsonl`, appended, never truncated.
 //!
 //! Several shells may write at once. Each line is written with a single
-//! `write(2)` on a file opened with `O_APPEND`, under an exclusive `flock`,
+//! `write(2)` on a file opened with `O_APPEND`, under an exclusive lock,
 //! so lines never interleave.
 
-use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sentry::protocol::{EnvelopeItem, Event};
 use sentry::{Envelope, Transport};
-
-use crate::config::create_private_dir;
 
 /// Appends the events of the envelopes it is given to a JSON Lines file.
 /// Other envelope items (client reports, sessions) are not written: the file
@@ -27,10 +22,6 @@ pub struct JsonLinesTransport {
 impl JsonLinesTransport {
     pub fn new(path: impl Into<PathBuf>) -> JsonLinesTransport {
         JsonLinesTransport { path: path.into() }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Appends one event as one line.
@@ -48,16 +39,12 @@ impl JsonLinesTransport {
         let mut line = serde_json::to_vec(&value).map_err(io::Error::other)?;
         line.push(b'\n');
         if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(|e| io::Error::other(e.message))?;
+            crate::fs::create_private_dir(dir)?;
         }
         // Never through a link: events only go to a file of our own.
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&self.path)?;
-        let _lock = Flock::exclusive(&file)?;
+        let file = crate::fs::open_private_append(&self.path)?;
+        // Released when the file closes, at the end of this call.
+        file.lock()?;
         (&file).write_all(&line)
     }
 }
@@ -83,33 +70,6 @@ impl Transport for JsonLinesTransport {
                 let _ = self.append(event);
             }
         }
-    }
-}
-
-/// An exclusive advisory lock on a file, released on drop (and in any case
-/// when the file is closed).
-struct Flock<'a>(&'a File);
-
-impl<'a> Flock<'a> {
-    fn exclusive(file: &'a File) -> io::Result<Flock<'a>> {
-        loop {
-            // SAFETY: flock on a file descriptor we own for the whole call.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-            if rc == 0 {
-                return Ok(Flock(file));
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
-}
-
-impl Drop for Flock<'_> {
-    fn drop(&mut self) {
-        // SAFETY: as above; unlocking a lock we hold.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
     }
 }
 

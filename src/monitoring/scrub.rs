@@ -63,7 +63,7 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// `text` with every password hash, token-looking string and session
-/// secret replaced by [`REDACTED`]; `None` when there was nothing to redact.
+/// secret replaced by `REDACTED`; `None` when there was nothing to redact.
 pub fn redact(text: &str) -> Option<String> {
     let mut out = text.to_owned();
     let mut changed = false;

@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use sentry::test::{with_captured_events, with_captured_events_options};
 
+use super::scrub::REDACTED;
 use super::*;
 use crate::error::ErrorKind;
 

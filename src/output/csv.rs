@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::text;
-use crate::value::{Cell, Column};
+use crate::language::value::{Cell, Column};
 
 pub(super) struct Csv {
     columns: Vec<Column>,
@@ -59,7 +59,7 @@ impl Csv {
 /// overrides escaped as table shows them, and a leading `=`, `+`, `-`, `@`,
 /// tab or carriage return, which a spreadsheet would take for a formula,
 /// behind a `'` (OWASP's rule for CSV injection). Only text: numbers, money
-/// and dates are the shell's own and stay as they are.
+/// and times are the shell's own and stay as they are.
 fn safe_text(s: &str) -> Cow<'_, str> {
     let shown = text::visible_keeping_tabs(s);
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::text;
-use crate::value::{Cell, Column};
+use crate::language::value::{Cell, Column};
 
 pub(super) struct Json {
     columns: Vec<Column>,

@@ -12,12 +12,12 @@
 //! - `table`: a box-drawn table (`┌─┬─┐`, `│`, a `├─┼─┤` line under the
 //!   header, `└─┴─┘`), one space of padding. Integers and money are
 //!   right-aligned (their header too), everything else left-aligned. Money
-//!   `1 234.50 €` (a plain space between thousands), dates `2023-06-04`,
-//!   date-times `2023-06-04 13:00`, NULL empty, control characters and
+//!   `1 234.50 €` (a plain space between thousands), date-times
+//!   `2023-06-04 13:00`, NULL empty, control characters and
 //!   bidirectional overrides escaped (`\u{1b}`, `\u{202e}`), newlines kept
 //!   as multi-line cells. The header is bold only
 //!   when the caller turns colour on. Then a footer line: `0 rows`, `1 row`,
-//!   `N rows`. At most [`TABLE_MAX_ROWS`] rows are drawn: the rest are counted
+//!   `N rows`. At most `TABLE_MAX_ROWS` rows are drawn: the rest are counted
 //!   but not kept, and the footer says
 //!   `1000 of N rows shown; use limit/offset or --format csv`. When the
 //!   result has times, the footer names their zone, the user's
@@ -37,8 +37,8 @@
 //! - `csv`: RFC 4180 with LF line endings (like psql's CSV), a header row of
 //!   the field names. A field is quoted when it contains `,` `"` CR or LF,
 //!   quotes doubled; an empty text is written `""` so that it differs from
-//!   NULL, which is written as nothing. Money `1234.50`, dates `2023-06-04`,
-//!   date-times RFC 3339 in the user's zone with their offset,
+//!   NULL, which is written as nothing. Money `1234.50`, date-times
+//!   RFC 3339 in the user's zone with their offset,
 //!   `2023-06-04T13:00:00+02:00` (a fraction of a second only when there
 //!   is one). Text is made safe to `cat` and to open in a
 //!   spreadsheet: control characters and bidirectional overrides escaped as
@@ -47,7 +47,7 @@
 //!   a formula. Streamed, no row limit, no footer.
 //! - `json`: JSON Lines, one compact object per row, keys the field names in
 //!   column order: `{"id":"kc555","total":"999.99","attendees":75,"notes":null}`.
-//!   Money is a string with two places, integers numbers, dates and
+//!   Money is a string with two places, integers numbers,
 //!   date-times strings as in `csv`, NULL `null`. Every control character
 //!   and bidirectional override is a `\u` escape (`\u001b`, `\u009b`,
 //!   `\u202e`): safe on a terminal, and read back exactly. Streamed, no row
@@ -60,6 +60,15 @@
 //! | table, vertical | `3` | `signed contract kc555` |
 //! | csv | `count` then `3` | `signed contract kc555` |
 //! | json | `{"count":3}` | the changed record as one object, or `{"message":"signed contract kc555"}` without one |
+//!
+//! The files: `table.rs`, `vertical.rs`, `csv.rs`, `json.rs` (one body per
+//! format), `text.rs` (how one cell reads, for people and for programs),
+//! `zone.rs` (the time zone times are shown in), `screen.rs` (fitting a
+//! terminal: cut cells, records, pager), `read.rs` (a cell read from a
+//! PostgreSQL row as the planner typed it), `tests.rs`.
+//!
+//! May use: `language` (the value types, the formats, the catalogue's field
+//! types for `history`), `error`. Nothing here runs a statement.
 
 mod csv;
 mod json;
@@ -70,72 +79,16 @@ mod text;
 mod vertical;
 mod zone;
 
-use std::fmt;
 use std::io::{self, BufWriter, Write};
-use std::str::FromStr;
 
-use crate::error::Error;
-use crate::value::{Cell, Column, ColumnType};
+use crate::language::value::{Cell, Column, ColumnType};
 
 pub use read::cell;
-pub use screen::{CELL_WIDTH, DEFAULT_PAGER, Screen, pager_command};
-pub use table::TABLE_MAX_ROWS;
-pub use text::{MoneyStyle, human, machine, money_human, money_plain, set_money_style};
-pub use zone::{DATABASE_ZONE, time_human, time_labelled, time_machine, zone, zone_name};
+pub use screen::{CELL_WIDTH, Screen, pager_command};
+pub use text::{MoneyStyle, money_human, set_money_style};
+pub use zone::{DATABASE_ZONE, time_labelled, zone, zone_name};
 
-/// How results are printed: `--format` and the `format` statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    #[default]
-    Table,
-    Vertical,
-    Csv,
-    Json,
-}
-
-impl Format {
-    pub const ALL: [Format; 4] = [Format::Table, Format::Vertical, Format::Csv, Format::Json];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Vertical => "vertical",
-            Format::Csv => "csv",
-            Format::Json => "json",
-        }
-    }
-
-    pub fn names() -> impl Iterator<Item = &'static str> {
-        Format::ALL.into_iter().map(Format::name)
-    }
-
-    /// "table, vertical, csv or json", for messages.
-    pub fn choices() -> String {
-        let names: Vec<&str> = Format::names().collect();
-        match names.split_last() {
-            Some((last, [])) => (*last).to_owned(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Format {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Format, Error> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::usage(format!("unknown format `{s}`: use {}", Format::choices())))
-    }
-}
+pub use crate::language::format::Format;
 
 /// A titled list of records related to the one `show` prints.
 pub struct Related<'a> {
@@ -177,7 +130,7 @@ pub struct Printer<W: Write> {
 }
 
 /// The state of the result set being printed. Only `table` keeps rows (at
-/// most [`TABLE_MAX_ROWS`]); the others keep the columns and a count.
+/// most `TABLE_MAX_ROWS`); the others keep the columns and a count.
 enum Body {
     Table(table::Table),
     Vertical(vertical::Vertical),
@@ -491,7 +444,7 @@ fn invalid(what: &str) -> io::Error {
 
 /// The footer of `table` and `vertical` after `shown` records of `total`:
 /// `0 rows`, `1 row`, `N rows`, or, when a table drew only the first
-/// [`TABLE_MAX_ROWS`], `1000 of N rows shown; use limit/offset or --format
+/// `TABLE_MAX_ROWS`, `1000 of N rows shown; use limit/offset or --format
 /// csv`. When times were shown, it says their zone: once for the whole
 /// result rather than in every cell, and not in the headers, which stay
 /// the field names that filters and `order by` take.

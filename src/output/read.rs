@@ -1,13 +1,13 @@
 //! Reading a result cell from a PostgreSQL row as the planner typed it.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use postgres::types::{FromSql, Type};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-use crate::catalog::{self, FieldType};
 use crate::error::Error;
-use crate::value::{Cell, Change, ColumnType};
+use crate::language::catalog::{self, FieldType};
+use crate::language::value::{Cell, Change, ColumnType};
 
 /// The cell `idx` of `row`, read as `ty`; SQL NULL is [`Cell::Null`].
 ///
@@ -44,7 +44,6 @@ pub fn cell(row: &postgres::Row, idx: usize, ty: ColumnType) -> Result<Cell, Err
             }),
             _ => get::<Decimal>(row, idx).map(|v| v.map_or(Cell::Null, Cell::Money)),
         },
-        ColumnType::Date => get::<NaiveDate>(row, idx).map(|v| v.map_or(Cell::Null, Cell::Date)),
         ColumnType::DateTime if *pg == Type::TIMESTAMP => {
             return Err(fail(
                 "select the timestamptz itself, not `::timestamp`".to_string(),

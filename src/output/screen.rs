@@ -101,7 +101,7 @@ fn terminal_size() -> Option<(usize, usize)> {
 
 /// The pager to use, from the values of `OC12_PAGER` and `PAGER` (None
 /// when unset): the first one set wins, and set to nothing (or blanks) it
-/// means no pager; with neither, [`DEFAULT_PAGER`] if `less` can be found.
+/// means no pager; with neither, `DEFAULT_PAGER` if `less` can be found.
 pub fn pager_command(oc12_pager: Option<&str>, pager: Option<&str>) -> Option<String> {
     match oc12_pager.or(pager) {
         Some(p) if p.trim().is_empty() => None,

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use prettytable::format::{Alignment, FormatBuilder, LinePosition, LineSeparator, TableFormat};
 
 use super::text;
-use crate::value::{Cell, Column, ColumnType};
+use crate::language::value::{Cell, Column, ColumnType};
 
 /// The most rows a table draws.
 pub const TABLE_MAX_ROWS: usize = 1000;
@@ -158,9 +158,7 @@ pub(super) const RESET: &str = "\x1b[0m";
 fn align(column: &Column) -> Alignment {
     match column.ty {
         ColumnType::Integer | ColumnType::Money => Alignment::RIGHT,
-        ColumnType::Text | ColumnType::Date | ColumnType::DateTime | ColumnType::Changes(_) => {
-            Alignment::LEFT
-        }
+        ColumnType::Text | ColumnType::DateTime | ColumnType::Changes(_) => Alignment::LEFT,
     }
 }
 

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::language::value::{Cell, Column, ColumnType};
 use crate::output::screen::Screen;
-use crate::value::{Cell, Column, ColumnType};
 
 fn columns() -> Vec<Column> {
     vec![
@@ -17,7 +17,7 @@ fn columns() -> Vec<Column> {
         Column::new("total", ColumnType::Money),
         Column::new("attendees", ColumnType::Integer),
         Column::new("start", ColumnType::DateTime),
-        Column::new("signed", ColumnType::Date),
+        Column::new("signed", ColumnType::Text),
         Column::new("notes", ColumnType::Text),
     ]
 }
@@ -40,7 +40,7 @@ fn rows() -> Vec<Vec<Cell>> {
             Cell::Integer(75),
             // 13:00 and 09:05:30 in Paris.
             Cell::DateTime(day.and_hms_opt(11, 0, 0).unwrap().and_utc()),
-            Cell::Date(day),
+            text("2023-06-04"),
             Cell::Null,
         ],
         vec![
@@ -97,7 +97,9 @@ fn formats_are_named_case_insensitively() {
 fn help_names_every_format() {
     let names: Vec<&str> = Format::names().collect();
     assert_eq!(
-        crate::catalog::statement_help("format").unwrap().syntax,
+        crate::language::help::statement_help("format")
+            .unwrap()
+            .syntax,
         format!("format {}", names.join("|"))
     );
 }
@@ -335,21 +337,19 @@ fn csv_text_can_neither_drive_a_terminal_nor_be_a_formula() {
     assert_eq!(cell("\r=1+1"), "'\\r=1+1\n");
     assert_eq!(cell("a=1"), "a=1\n");
     assert_eq!(cell(""), "\"\"\n");
-    // Numbers, money and dates are not text: as they are.
+    // Numbers and money are not text: as they are.
     let columns = [
         Column::new("n", ColumnType::Integer),
         Column::new("total", ColumnType::Money),
-        Column::new("signed", ColumnType::Date),
     ];
-    let day = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
     assert_eq!(
         render(
             Format::Csv,
             false,
             &columns,
-            &[vec![Cell::Integer(-3), money("-12.5"), Cell::Date(day)]]
+            &[vec![Cell::Integer(-3), money("-12.5")]]
         ),
-        "n,total,signed\n-3,-12.50,2023-06-04\n"
+        "n,total\n-3,-12.50\n"
     );
 }
 
@@ -751,7 +751,7 @@ fn settle_ends_what_a_failed_statement_left() {
 
 #[test]
 fn changes_show_each_value_as_its_type_does() {
-    use crate::value::Change;
+    use crate::language::value::Change;
     let at = NaiveDate::from_ymd_opt(2026, 12, 4)
         .unwrap()
         .and_hms_micro_opt(5, 38, 24, 293_858)

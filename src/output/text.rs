@@ -3,11 +3,10 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::zone::{time_human, time_machine};
-use crate::value::{Cell, Change};
+use crate::language::value::{Cell, Change};
 
 /// How money is shown to people, given as what 1234.50 looks like
 /// (`OC12_MONEY`): the default, `1 234.50 €`, separates thousands with a
@@ -97,7 +96,7 @@ pub fn set_money_style(style: MoneyStyle) {
     let _ = MONEY_STYLE.set(style);
 }
 
-/// A cell as a person reads it: money `1 234.50 €`, dates `2023-06-04`,
+/// A cell as a person reads it: money `1 234.50 €`,
 /// date-times `2023-06-04 13:00` in the CRM's zone, NULL as nothing. Control characters in text
 /// are shown escaped (`\u{1b}`) so that data can never drive the terminal or
 /// break the table's alignment; newlines are kept (multi-line cells).
@@ -107,14 +106,13 @@ pub fn human(cell: &Cell) -> Cow<'_, str> {
         Cell::Text(s) => visible(s),
         Cell::Integer(i) => Cow::Owned(i.to_string()),
         Cell::Money(d) => Cow::Owned(money_human(*d)),
-        Cell::Date(d) => Cow::Owned(date(*d)),
         Cell::DateTime(t) => Cow::Owned(time_human(*t)),
         Cell::Changes(changes) => Cow::Owned(describe(changes, |c| human(c).into_owned())),
     }
 }
 
-/// A cell as a program reads it, or None for NULL: money `1234.50`, dates
-/// `2023-06-04`, date-times RFC 3339 in the CRM's zone with its offset,
+/// A cell as a program reads it, or None for NULL: money `1234.50`,
+/// date-times RFC 3339 in the CRM's zone with its offset,
 /// `2023-06-04T13:00:00+02:00` (with the fraction of a second only when
 /// there is one), text as it is.
 pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
@@ -123,7 +121,6 @@ pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {
         Cell::Text(s) => Cow::Borrowed(s.as_str()),
         Cell::Integer(i) => Cow::Owned(i.to_string()),
         Cell::Money(d) => Cow::Owned(money_plain(*d)),
-        Cell::Date(d) => Cow::Owned(date(*d)),
         Cell::DateTime(t) => Cow::Owned(time_machine(*t)),
         Cell::Changes(changes) => Cow::Owned(describe(changes, |c| {
             machine(c).map_or_else(String::new, Cow::into_owned)
@@ -159,10 +156,6 @@ pub fn money_plain(d: Decimal) -> String {
 /// `1234.5` → `1 234.50 €`, or as `OC12_MONEY` says ([`MoneyStyle`]).
 pub fn money_human(d: Decimal) -> String {
     MONEY_STYLE.get_or_init(MoneyStyle::default).show(d)
-}
-
-fn date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
 }
 
 /// `shown` (a cell as [`human`] gives it) on one line of at most `width`
@@ -241,6 +234,7 @@ fn escaped(s: &str, keep_tab: bool) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
     use std::str::FromStr;
 
     fn dec(s: &str) -> Decimal {
@@ -297,7 +291,6 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2023, 6, 4).unwrap();
         // 11:00 UTC is 13:00 in Paris in June.
         let t = d.and_hms_opt(11, 0, 0).unwrap().and_utc();
-        assert_eq!(human(&Cell::Date(d)), "2023-06-04");
         assert_eq!(human(&Cell::DateTime(t)), "2023-06-04 13:00");
         assert_eq!(
             machine(&Cell::DateTime(t)).unwrap(),

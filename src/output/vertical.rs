@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::table::{BOLD, RESET};
 use super::{footer, text};
-use crate::value::{Cell, Column};
+use crate::language::value::{Cell, Column};
 
 pub(super) struct Vertical {
     columns: Vec<Column>,

@@ -328,7 +328,7 @@ fn every_constraint_of_the_schema_is_covered_here() {
         .collect();
     assert_eq!(
         in_schema, covered,
-        "a constraint was added or removed: give it a sentence in src/refusal.rs and a line here"
+        "a constraint was added or removed: give it a sentence in src/db/refusal.rs and a line here"
     );
 }
 
@@ -375,7 +375,7 @@ fn every_broken_constraint_reads_in_the_users_words() {
 #[test]
 fn constraints_no_statement_can_break_still_have_sentences() {
     for constraint in INTERNAL {
-        let sentence = oc12::refusal::explain(&oc12::refusal::Broken {
+        let sentence = oc12::db::refusal::explain(&oc12::db::refusal::Broken {
             constraint,
             entity: "department",
             field: None,

@@ -2,7 +2,7 @@
 
 use crate::support;
 
-use oc12::init::{InitOptions, MIGRATIONS, Migration, init};
+use oc12::db::init::{InitOptions, MIGRATIONS, Migration, init};
 use support::{Shell, TestDb, cluster, new_db_name};
 
 fn rows(client: &mut postgres::Client, sql: &str) -> Vec<String> {
@@ -391,7 +391,7 @@ fn the_local_cluster_is_created_once_and_survives_a_restart() {
     assert!(!vars.contains_key("OC12_DATABASE_URL"));
 
     // Write through the superuser, then stop and start: the data is kept.
-    let local = oc12::local::LocalCluster::new(home.path().join("pgdata"));
+    let local = oc12::db::local::LocalCluster::new(home.path().join("pgdata"));
     let mut admin =
         postgres::Client::connect(&local.url("postgres", "crm"), postgres::NoTls).unwrap();
     admin

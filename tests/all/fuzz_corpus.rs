@@ -13,8 +13,9 @@
 
 use std::path::Path;
 
-use oc12::analyzer::{self, Checked};
-use oc12::{parser, planner, script};
+use oc12::language::analyzer::{self, Checked};
+use oc12::language::{parser, planner};
+use oc12::shell::script;
 
 /// The only quoted literals the planner writes itself (as in fuzz/).
 const LITERALS: &[&str] = &["%", "signed", "none", "old", "new", "; ", "%s: %s → %s"];

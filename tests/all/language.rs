@@ -2,12 +2,12 @@
 //! text → rendered error, text → SQL and parameters, and every example
 //! shipped in `grammar/` and `examples/`.
 
-use oc12::analyzer::{self, Checked, Data};
-use oc12::ast::Statement;
 use oc12::error::Error;
-use oc12::parser::{self, parse};
-use oc12::planner::{self, Plan, Planned};
-use oc12::value::Param;
+use oc12::language::analyzer::{self, Checked, Data};
+use oc12::language::ast::Statement;
+use oc12::language::parser::{self, parse};
+use oc12::language::planner::{self, Plan, Planned};
+use oc12::language::value::Param;
 
 /// Every statement of `src` as s-expressions, `; `-separated.
 fn sexp(src: &str) -> String {
@@ -188,7 +188,7 @@ fn spans_point_into_the_source() {
     let src = "set client mkc111 phone = '+33 6'";
     let statement = &parse(src).unwrap()[0];
     assert_eq!(statement.span, oc12::Span::new(0, src.len()));
-    let oc12::ast::StatementKind::Set {
+    let oc12::language::ast::StatementKind::Set {
         target,
         assignments,
     } = &statement.kind
@@ -373,7 +373,7 @@ fn aliases_and_case_resolve_to_fields() {
     let Some(analyzer::Cond::Compare { field, op, .. }) = query.filter else {
         panic!("not one comparison")
     };
-    assert_eq!((field.name, op), ("remain", oc12::ast::Op::Ge));
+    assert_eq!((field.name, op), ("remain", oc12::language::ast::Op::Ge));
 }
 
 #[test]
@@ -412,14 +412,14 @@ fn meta_statements_have_no_plan() {
 #[test]
 fn missing_required_lists_what_a_terminal_asks_for() {
     let statement = &parse("add event title=Party start=2024-01-01T10:00").unwrap()[0];
-    let oc12::ast::StatementKind::Add {
+    let oc12::language::ast::StatementKind::Add {
         entity,
         assignments,
     } = &statement.kind
     else {
         panic!("not an add")
     };
-    let entity = oc12::catalog::entity(&entity.text).unwrap();
+    let entity = oc12::language::catalog::entity(&entity.text).unwrap();
     let missing: Vec<&str> = analyzer::missing_required(entity, assignments)
         .iter()
         .map(|f| f.name)
@@ -713,7 +713,7 @@ fn every_example_script_parses_and_checks() {
 
 #[test]
 fn every_help_example_parses_and_checks() {
-    for help in oc12::catalog::STATEMENTS {
+    for help in oc12::language::help::STATEMENTS {
         for example in help.examples {
             check(example).unwrap_or_else(|e| panic!("{}", e.render(example, None)));
         }
@@ -724,7 +724,7 @@ fn every_help_example_parses_and_checks() {
 /// grammar the parser knows.
 #[test]
 fn every_shipped_statement_walks_the_completer() {
-    use oc12::complete::{NamesOnly, first_unknown};
+    use oc12::shell::complete::{NamesOnly, first_unknown};
     let fits = |src: &str, whence: &str| {
         if let Some(at) = first_unknown(src, &NamesOnly) {
             panic!(
@@ -745,7 +745,7 @@ fn every_shipped_statement_walks_the_completer() {
             fits(src, &format!("{}:{line}", file.display()));
         }
     }
-    for help in oc12::catalog::STATEMENTS {
+    for help in oc12::language::help::STATEMENTS {
         for example in help.examples {
             fits(example, "help");
         }
@@ -821,7 +821,7 @@ fails! {
 
 #[test]
 fn lookup_is_a_meta_statement_with_a_checked_query() {
-    use oc12::analyzer::{Lookup, Query};
+    use oc12::language::lookup::{Lookup, Query};
     let lookup = |src: &str| match check(src).unwrap().pop() {
         Some(Checked::Meta(analyzer::Meta::Lookup(Lookup { query, .. }))) => query,
         other => panic!("{other:?}"),

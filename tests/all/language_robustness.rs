@@ -1,10 +1,10 @@
 //! The language never panics and never lets a value into the SQL text,
 //! whatever it is fed. A seeded generator makes every run the same.
 
-use oc12::analyzer::{self, Checked};
-use oc12::parser::parse;
-use oc12::planner;
-use oc12::value::Param;
+use oc12::language::analyzer::{self, Checked};
+use oc12::language::parser::parse;
+use oc12::language::planner;
+use oc12::language::value::Param;
 
 /// xorshift64*: small, seeded, good enough to shuffle test input.
 struct Rng(u64);
@@ -232,7 +232,7 @@ const HOSTILE: &[&str] = &[
 
 #[test]
 fn no_user_value_reaches_the_sql_text() {
-    let quote = oc12::parser::quote;
+    let quote = oc12::language::parser::quote;
     for &value in HOSTILE {
         let v = quote(value);
         let statements = [

@@ -12,6 +12,7 @@ mod history;
 mod interactive;
 mod language;
 mod language_robustness;
+mod layers;
 mod monitoring;
 mod monitoring_events;
 mod output_cells;

@@ -7,8 +7,8 @@ use crate::support;
 use std::collections::HashMap;
 
 use oc12::config::Config;
+use oc12::interpreter::session::Session;
 use oc12::output::{Format, Printer};
-use oc12::session::Session;
 use sentry::protocol::{Event, Level};
 use support::{DEMO_PASSWORD, TestDb};
 
@@ -159,7 +159,7 @@ fn an_unexpected_database_failure_is_one_error_event_without_values() {
         .find(|f| f.in_app == Some(true))
         .and_then(|f| f.function.as_deref())
         .unwrap();
-    assert!(culprit.starts_with("oc12::database::"), "{frames:#?}");
+    assert!(culprit.starts_with("oc12::db::pool::"), "{frames:#?}");
     assert!(!frames.iter().any(|f| {
         f.function
             .as_deref()

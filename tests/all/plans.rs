@@ -11,7 +11,8 @@ fn every_representative_plan_runs_against_the_demo_database() {
     let db = TestDb::demo();
     let mut commercial = db.session("ab123456789");
     let mut gestion = db.session("ac123456789");
-    let plans = oc12::planner::representative_plans().expect("the representative statements check");
+    let plans = oc12::language::planner::representative_plans()
+        .expect("the representative statements check");
     assert!(plans.len() >= 30);
     for (source, plan) in plans {
         // Gestion may do most writes; sign and pay are a commercial's own contract.
@@ -34,15 +35,15 @@ fn every_representative_plan_runs_against_the_demo_database() {
             "{source}: parameters"
         );
         let mut params = plan.params.clone();
-        if oc12::planner::needs_password_hash(&match oc12::analyzer::analyze(
-            &oc12::parser::parse(source).unwrap()[0],
+        if oc12::language::planner::needs_password_hash(&match oc12::language::analyzer::analyze(
+            &oc12::language::parser::parse(source).unwrap()[0],
         )
         .unwrap()
         {
-            oc12::analyzer::Checked::Data(d) => d,
+            oc12::language::analyzer::Checked::Data(d) => d,
             _ => unreachable!(),
         }) {
-            *params.last_mut().unwrap() = oc12::value::Param::Text(
+            *params.last_mut().unwrap() = oc12::language::value::Param::Text(
                 oc12::auth::hash_password_with_cost("x-pass-1", 4).unwrap(),
             );
         }

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oc12::analyzer::Query;
-use oc12::registry;
+use oc12::interpreter::registry;
+use oc12::language::lookup::Query;
 use support::{Shell, TestDb, User};
 
 const COMMERCIAL: &str = "aa123456789";

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oc12::config::Config;
+use oc12::interpreter::session::Session;
 use oc12::output::{Format, Printer};
-use oc12::session::Session;
 use oc12::{Error, ErrorKind};
 use support::{Cluster, DEMO_PASSWORD, TestDb};
 

@@ -8,7 +8,7 @@ use crate::support;
 
 use std::collections::BTreeSet;
 
-use oc12::parser::quote;
+use oc12::language::parser::quote;
 use support::{Run, TestDb};
 
 /// Every row of every table, and the roles: what must not change.

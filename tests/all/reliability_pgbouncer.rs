@@ -81,7 +81,7 @@ impl Bouncer {
         .unwrap();
         let mut cmd = Command::new(binary);
         // pgbouncer refuses to run as root.
-        if oc12::local::is_root() {
+        if oc12::db::local::is_root() {
             chown_to_postgres(&dir);
             cmd.args(["-u", "postgres"]);
         }

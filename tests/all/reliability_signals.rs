@@ -182,8 +182,8 @@ impl LocalHome {
     fn shell(&self) -> Shell {
         Shell::bare(self.home.path())
     }
-    fn cluster(&self) -> oc12::local::LocalCluster {
-        oc12::local::LocalCluster::new(self.home.path().join("pgdata"))
+    fn cluster(&self) -> oc12::db::local::LocalCluster {
+        oc12::db::local::LocalCluster::new(self.home.path().join("pgdata"))
     }
 }
 

@@ -8,7 +8,7 @@ use crate::support;
 use std::collections::HashSet;
 
 use oc12::auth::Credential;
-use oc12::database::Database;
+use oc12::db::pool::Database;
 use support::TestDb;
 
 const USERS: [(&str, &str); 3] = [

@@ -5,10 +5,10 @@
 
 use crate::support::TestDb;
 use oc12::auth::Credential;
-use oc12::database::{Database, Need, Work};
+use oc12::db::link::StatementCache;
+use oc12::db::pool::{Database, Need, Work};
 use oc12::error::ErrorKind;
-use oc12::link::StatementCache;
-use oc12::value::Param;
+use oc12::language::value::Param;
 
 const LOOKUP: &str = "SELECT t.name FROM crm.client t WHERE t.id = $1::text";
 
@@ -17,7 +17,7 @@ fn mkc111() -> Vec<Param> {
 }
 
 /// The named statements of the connection `work` runs on.
-fn prepared(work: &mut oc12::database::Work) -> Vec<String> {
+fn prepared(work: &mut oc12::db::pool::Work) -> Vec<String> {
     // Unnamed itself, so that it is not among them.
     work.client()
         .query_typed(
@@ -132,7 +132,7 @@ fn the_check_leaves_a_large_read_its_parallel_plan() {
              SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2",
         )
         .unwrap();
-    let sql = oc12::database::guarded("SELECT t.id FROM crm.event t ORDER BY t.id", 0);
+    let sql = oc12::db::pool::guarded("SELECT t.id FROM crm.event t ORDER BY t.id", 0);
     let plan: Vec<String> = session
         .query_typed(
             &format!("EXPLAIN {sql}"),

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use oc12::analyzer::Checked;
+use oc12::language::analyzer::Checked;
 use support::{DEMO_PASSWORD, TestDb};
 
 const EVENTS: u64 = 200_000;
@@ -20,12 +20,12 @@ fn big() -> &'static TestDb {
     static DB: OnceLock<TestDb> = OnceLock::new();
     DB.get_or_init(|| {
         let db = TestDb::demo();
-        let options = oc12::generate::Options {
+        let options = oc12::db::generate::Options {
             events: EVENTS,
             seed: 7,
             ..Default::default()
         };
-        let report = oc12::generate::generate(&db.admin_url, &options).expect("generate");
+        let report = oc12::db::generate::generate(&db.admin_url, &options).expect("generate");
         assert_eq!(report.events, EVENTS);
         eprintln!("{}", report.summary());
         db
@@ -33,12 +33,12 @@ fn big() -> &'static TestDb {
 }
 
 /// The plan of one statement of the language.
-fn plan_of(text: &str) -> oc12::planner::Plan {
-    let statement = oc12::parser::parse(text).unwrap().remove(0);
-    let Checked::Data(data) = oc12::analyzer::analyze(&statement).unwrap() else {
+fn plan_of(text: &str) -> oc12::language::planner::Plan {
+    let statement = oc12::language::parser::parse(text).unwrap().remove(0);
+    let Checked::Data(data) = oc12::language::analyzer::analyze(&statement).unwrap() else {
         panic!("{text}: not a data statement");
     };
-    oc12::planner::plan(&data).plans()[0].clone()
+    oc12::language::planner::plan(&data).plans()[0].clone()
 }
 
 /// PostgreSQL's plan for `sql` with `params`, as the collaborator
@@ -131,8 +131,8 @@ fn a_limited_list_reads_its_order_from_an_index() {
 #[test]
 fn id_completion_uses_the_prefix_index() {
     let db = big();
-    let event = oc12::catalog::entity("event").unwrap();
-    let sql = oc12::completion::prefix_query(event);
+    let event = oc12::language::catalog::entity("event").unwrap();
+    let sql = oc12::shell::ids::prefix_query(event);
     let (prefix, upper, limit) = ("gev00012", "gev00012\u{10FFFF}", 50i64);
     let explained = explain(db, "af123456789", &sql, &[&prefix, &upper, &limit]);
     assert_indexed(&explained, "event");

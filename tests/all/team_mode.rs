@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use oc12::auth::Credential;
-use oc12::database::{Database, GATE_PASSWORD, LoginOutcome};
+use oc12::db::pool::{Database, GATE_PASSWORD, LoginOutcome};
 use support::{DEMO_PASSWORD, TestDb};
 
 const COMMERCIAL: &str = "ab123456789";

@@ -117,7 +117,7 @@ fn make_server_cert(dir: &Path, ca: &str) {
 fn give_to_postgres(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    if oc12::local::is_root() {
+    if oc12::db::local::is_root() {
         // SAFETY: getpwnam with a NUL-terminated name; the record is read at once.
         let (uid, gid) = unsafe {
             let pw = libc::getpwnam(c"postgres".as_ptr());
@@ -193,7 +193,7 @@ impl Server {
 }
 
 fn connect(url: &str) -> oc12::Result<postgres::Client> {
-    let (config, tls) = oc12::tls::configure(url)?;
+    let (config, tls) = oc12::db::tls::configure(url)?;
     oc12::db::connect(&config, &tls)
 }
 
@@ -416,7 +416,7 @@ fn a_server_without_tls_is_refused_when_sslmode_requires_it() {
 #[test]
 fn an_unknown_sslmode_is_a_usage_error() {
     let url = format!("postgresql://postgres:{PASSWORD}@localhost:1/crm?sslmode=verify");
-    let e = oc12::tls::configure(&url).unwrap_err();
+    let e = oc12::db::tls::configure(&url).unwrap_err();
     assert_eq!(e.kind, oc12::ErrorKind::Usage);
     let home = tempfile::tempdir().unwrap();
     let run = Shell::bare(home.path())

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use oc12::local::{CreateOptions, LocalCluster, SUPERUSER};
+use oc12::db::local::{CreateOptions, LocalCluster, SUPERUSER};
 
 pub mod pty;
 pub use pty::Pty;
@@ -99,7 +99,7 @@ impl TestDb {
     /// Logs `registration` in (demo password) the way the shell does, and
     /// returns the session.
     pub fn login_session(&self, registration: &str) -> oc12::auth::Credential {
-        let database = oc12::database::Database::open(&self.url).expect("the CRM's URL");
+        let database = oc12::db::pool::Database::open(&self.url).expect("the CRM's URL");
         match database
             .login(
                 registration,
@@ -108,7 +108,7 @@ impl TestDb {
             )
             .expect("a login")
         {
-            oc12::database::LoginOutcome::LoggedIn(c) => c,
+            oc12::db::pool::LoginOutcome::LoggedIn(c) => c,
             other => panic!("{registration} cannot log in: {other:?}"),
         }
     }
@@ -493,10 +493,10 @@ impl TestDb {
         let name = new_db_name();
         let admin_url = c.admin_url(&name);
         let hash = oc12::auth::hash_password_with_cost(DEMO_PASSWORD, test_cost()).expect("hash");
-        let report = oc12::init::init(&oc12::init::InitOptions {
+        let report = oc12::db::init::init(&oc12::db::init::InitOptions {
             admin_url: &admin_url,
             demo_hash: Some(hash),
-            migrations: oc12::init::MIGRATIONS,
+            migrations: oc12::db::init::MIGRATIONS,
             ..Default::default()
         })
         .expect("init --demo");
