@@ -169,27 +169,14 @@ fn reaches_server_directly(
 /// without a byte, which PostgreSQL does not log.
 #[cfg(target_os = "linux")]
 fn postmaster_listens_at(socket: &Path, backend: i32) -> bool {
-    use std::os::fd::AsRawFd;
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
     let Ok(probe) = std::os::unix::net::UnixStream::connect(socket) else {
         return false;
     };
-    let mut peer = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
+    let Ok(peer) = getsockopt(&probe, PeerCredentials) else {
+        return false;
     };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: a connected socket we own, and an out-buffer of the size given.
-    let rc = unsafe {
-        libc::getsockopt(
-            probe.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&raw mut peer).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 || peer.pid <= 0 {
+    if peer.pid() <= 0 {
         return false;
     }
     std::fs::read_to_string(format!("/proc/{backend}/status"))
@@ -200,7 +187,7 @@ fn postmaster_listens_at(socket: &Path, backend: i32) -> bool {
                 .find_map(|l| l.strip_prefix("PPid:"))
                 .and_then(|p| p.trim().parse::<i32>().ok())
         })
-        == Some(peer.pid)
+        == Some(peer.pid())
 }
 
 /// Elsewhere: the socket must be PostgreSQL's, with the lock file the
