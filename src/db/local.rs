@@ -153,6 +153,8 @@ impl LocalCluster {
     pub fn create(&self, options: &CreateOptions) -> Result<()> {
         let bindir = self.bindir()?.to_path_buf();
         let data = self.prepare_data_dir()?;
+        // What a killed creation left: initdb wants an empty folder.
+        clear_dir(&data)?;
         let mut args: Vec<String> = vec![
             "-D".into(),
             data.display().to_string(),
@@ -602,6 +604,9 @@ fn remove_tree(dir: &Path) -> Result<()> {
     }
 }
 
+/// Empties `dir`. What is already gone is not an error: an `initdb`
+/// interrupted a moment ago (Ctrl-C, a killed shell) may still be removing
+/// what it made.
 fn clear_dir(dir: &Path) -> Result<()> {
     for entry in fs::read_dir(dir).map_err(|e| io_error(dir, e))?.flatten() {
         let p = entry.path();
@@ -610,7 +615,10 @@ fn clear_dir(dir: &Path) -> Result<()> {
         } else {
             fs::remove_file(&p)
         };
-        r.map_err(|e| io_error(&p, e))?;
+        match r {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&p, e)),
+            _ => {}
+        }
     }
     Ok(())
 }
