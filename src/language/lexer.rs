@@ -274,11 +274,14 @@ pub fn tokenize(s: &str) -> Vec<Lexeme<'_>> {
     out
 }
 
-/// Whether the input's last line asks for another line: it ends in an odd
-/// number of backslashes.
+/// Whether the input's last line asks for another line: it ends in a
+/// continuation (an odd run of backslashes), not inside a `#` comment or
+/// quotes, as [`tokenize`] reads it.
 pub fn continues(input: &str) -> bool {
-    let trailing = input.len() - input.trim_end_matches('\\').len();
-    trailing % 2 == 1
+    let last = &input[input.rfind('\n').map_or(0, |i| i + 1)..];
+    tokenize(last)
+        .last()
+        .is_some_and(|l| l.kind == Tok::Continuation)
 }
 
 /// Splits `src` into the parser's tokens, ending with [`TokenKind::Eof`].
@@ -456,6 +459,10 @@ mod tests {
         assert!(continues("list \\"));
         assert!(!continues("list \\\\"));
         assert!(continues("a\nb \\\\\\"));
+        // Not in a comment, nor inside quotes.
+        assert!(!continues("count clients # a note \\"));
+        assert!(!continues("set client x name = 'a \\"));
+        assert!(continues("count clients \\\n# a note \\\nwhere \\"));
         assert!(!continues(""));
     }
 

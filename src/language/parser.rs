@@ -38,58 +38,6 @@ pub fn parse(src: &str) -> Result<Vec<Statement>, Error> {
     }
 }
 
-/// A script's logical lines: `(first physical line number, 1-based; text)`.
-/// A line ending in `\` continues on the next, except inside a comment. The
-/// text keeps its backslash-newlines, so spans and carets stay true to the
-/// file, and [`parse`] reads them as blanks.
-pub fn logical_lines(script: &str) -> Vec<(usize, &str)> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut first_line = 1;
-    let mut line_no = 1;
-    let mut quote: Option<char> = None;
-    let mut in_comment = false;
-    let mut chars = script.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\n' => {
-                line_no += 1;
-                // A bare newline ends the logical line, whatever is open.
-                lines.push((first_line, &script[start..i]));
-                start = i + 1;
-                first_line = line_no;
-                quote = None;
-                in_comment = false;
-            }
-            '\\' if !in_comment => match chars.peek().map(|&(_, c)| c) {
-                Some('\n') => {
-                    chars.next();
-                    line_no += 1;
-                }
-                Some('\r') if script[i + 1..].starts_with("\r\n") => {
-                    chars.next();
-                    chars.next();
-                    line_no += 1;
-                }
-                // `\'` and `\\` inside quotes are escapes: skip the pair.
-                Some(n) if quote.is_some() && (Some(n) == quote || n == '\\') => {
-                    chars.next();
-                }
-                _ => {}
-            },
-            _ if in_comment => {}
-            '#' if quote.is_none() => in_comment = true,
-            '\'' | '"' if quote.is_none() => quote = Some(c),
-            _ if Some(c) == quote => quote = None,
-            _ => {}
-        }
-    }
-    if start < script.len() {
-        lines.push((first_line, &script[start..]));
-    }
-    lines
-}
-
 /// `text` as a quoted value that reads back as exactly `text` (for a shell
 /// that builds a statement from what it prompted for). A newline cannot be
 /// typed in a statement, so it has no quoted form either.
@@ -790,25 +738,5 @@ mod tests {
         assert_eq!(classify_word("1."), ValueKind::Word);
         assert!(is_datetime("2023-06-04 13:00:59"));
         assert!(!is_datetime("2023-06-04 13"));
-    }
-
-    #[test]
-    fn logical_lines_join_continuations() {
-        let script = "list clients \\\n  where name ~ x\n# note \\\ncount events\n";
-        let lines = logical_lines(script);
-        assert_eq!(
-            lines,
-            [
-                (1, "list clients \\\n  where name ~ x"),
-                (3, "# note \\"),
-                (4, "count events")
-            ]
-        );
-    }
-
-    #[test]
-    fn escaped_quotes_do_not_end_quoted_text_for_the_splitter() {
-        let lines = logical_lines("set event x notes='it\\'s # not a comment' \\\n  title=y");
-        assert_eq!(lines.len(), 1);
     }
 }

@@ -245,6 +245,26 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_or_quotes_do_not_continue_a_line() {
+        let got = units(
+            b"list clients \\\n  where name ~ x\n# note \\\ncount events # x \\\ncount clients\n",
+        );
+        let texts: Vec<String> = got.into_iter().map(|u| u.unwrap().text).collect();
+        assert_eq!(
+            texts,
+            [
+                "list clients \\\n  where name ~ x",
+                "# note \\",
+                "count events # x \\",
+                "count clients"
+            ]
+        );
+        // An escaped quote keeps the quotes open, and `#` inside is text.
+        let got = units(b"set event x notes='it\\'s # not a comment' \\\n  title=y\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+    }
+
+    #[test]
     fn escaped_backslash_does_not_continue() {
         assert!(ends_with_continuation("a \\"));
         assert!(!ends_with_continuation("a \\\\"));

@@ -694,6 +694,16 @@ fn every_grammar_example_parses_and_checks() {
     assert!(seen > 30, "only {seen} grammar examples");
 }
 
+/// A script's statements as `-f` reads them: `(first line, text)`.
+fn script_units(text: &str) -> Vec<(usize, String)> {
+    oc12::shell::script::Reader::new(text.as_bytes())
+        .map(|unit| {
+            let unit = unit.unwrap_or_else(|(e, u)| panic!("line {}: {e}", u.line));
+            (unit.line, unit.text)
+        })
+        .collect()
+}
+
 #[test]
 fn every_example_script_parses_and_checks() {
     let files = shipped_files("examples", "oc12");
@@ -702,7 +712,8 @@ fn every_example_script_parses_and_checks() {
         let text = std::fs::read_to_string(&file).unwrap();
         let name = file.display().to_string();
         let mut statements = 0;
-        for (line, src) in parser::logical_lines(&text) {
+        for (line, src) in script_units(&text) {
+            let src = src.as_str();
             let checked =
                 check(src).unwrap_or_else(|e| panic!("{}", e.render(src, Some((&name, line)))));
             statements += checked.len();
@@ -741,8 +752,8 @@ fn every_shipped_statement_walks_the_completer() {
     }
     for file in shipped_files("examples", "oc12") {
         let text = std::fs::read_to_string(&file).unwrap();
-        for (line, src) in parser::logical_lines(&text) {
-            fits(src, &format!("{}:{line}", file.display()));
+        for (line, src) in script_units(&text) {
+            fits(&src, &format!("{}:{line}", file.display()));
         }
     }
     for help in oc12::language::help::STATEMENTS {
