@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn expired_by_one_second_is_refused() {
         refused(&line(HS256, &claims(now() - 1)), "your session expired at ");
-        // In the CRM's zone, which it names, as every time shown.
+        // In the user's zone (Europe/Paris in unit tests), which it names.
         refused(
             &line(HS256, &claims(now() - 1)),
             "(Europe/Paris); log in again",

@@ -48,9 +48,9 @@ pub struct Session {
     /// token file) and kept for the shell's whole life: a login or logout in
     /// another terminal does not change who this shell is.
     pub(super) identity: Identity,
-    /// The saved session last reported as not this shell's (`None`: none
-    /// reported; `Some(None)`: no saved session).
-    pub(super) saved_told: Option<Option<String>>,
+    /// The saved session as the last statement found it (`None`: not looked
+    /// at yet, so this shell's own; `Some(None)`: no saved session).
+    pub(super) saved_seen: Option<Option<String>>,
 }
 
 /// The session a shell runs as, shared with the completer.
@@ -69,7 +69,7 @@ impl Session {
             pending_password: None,
             wrote: false,
             identity: Identity::default(),
-            saved_told: None,
+            saved_seen: None,
         }
     }
 
@@ -153,7 +153,10 @@ impl Session {
 
     /// A note, once per change, when the saved session (the token file) is
     /// no longer this shell's: another terminal logged in or out. The shell
-    /// stays who it is; the note says so before the user is surprised.
+    /// stays who it is; the note says so before the user is surprised. A
+    /// logout of the saved session while it was this shell's ended this
+    /// shell's session too (the server's refusal follows), and the note says
+    /// that instead.
     pub fn saved_session_note(&mut self) -> Option<String> {
         if self
             .config
@@ -167,23 +170,29 @@ impl Session {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()?;
+        let mine_line = mine.to_line();
         let saved = auth::load_token(&self.config.paths.state, None).ok();
-        if saved.as_deref() == Some(mine.to_line().as_str()) {
-            self.saved_told = None;
+        let before = self
+            .saved_seen
+            .replace(saved.clone())
+            .unwrap_or_else(|| Some(mine_line.clone()));
+        if saved == before || saved.as_deref() == Some(mine_line.as_str()) {
             return None;
         }
-        if self.saved_told.as_ref() == Some(&saved) {
-            return None;
-        }
+        let who = &mine.claims.sub;
         let now = match saved.as_deref().map(Credential::parse) {
             Some(Ok(other)) => format!("logged in as {}", other.claims.sub),
             Some(Err(_)) => "saved another session".to_owned(),
+            None if before.as_deref() == Some(mine_line.as_str()) => {
+                return Some(format!(
+                    "note: another terminal logged out of this shell's session ({who}); \
+                     log in again to go on"
+                ));
+            }
             None => "logged out".to_owned(),
         };
-        self.saved_told = Some(saved);
         Some(format!(
-            "note: another terminal {now}; this shell stays {} until it ends",
-            mine.claims.sub
+            "note: another terminal {now}; this shell stays {who} until it ends"
         ))
     }
 

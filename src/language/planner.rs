@@ -5,7 +5,7 @@
 //!
 //! Conventions the executor relies on:
 //! - the entity's own table is aliased `t`; timestamptz columns are read as
-//!   they are (instants, which the printer shows in the CRM's zone),
+//!   they are (instants, which the printer shows in the user's zone),
 //!   integers as `int8`;
 //! - `add`/`set`/`delete`/`sign` return the id, `pay` the new `remain`; zero
 //!   rows means "not found or not allowed", for the executor to tell apart;
@@ -607,7 +607,7 @@ static RELATED: &[RelatedQuery] = &[
         entity: "client",
         title: "contracts",
         sql: "SELECT c.id AS \"id\", c.status AS \"status\", c.total AS \"total\", c.remain AS \"remain\" \
-              FROM crm.contract c WHERE c.client = $1::text ORDER BY c.id",
+              FROM crm.contract c WHERE c.client = $1::text ORDER BY lower(c.id), c.id",
         columns: &[
             ("id", ColumnType::Text),
             ("status", ColumnType::Text),
@@ -620,7 +620,7 @@ static RELATED: &[RelatedQuery] = &[
         title: "events",
         sql: "SELECT e.id AS \"id\", e.start_at AS \"start\", e.support AS \"support\" \
               FROM crm.event e JOIN crm.contract c ON c.id = e.contract \
-              WHERE c.client = $1::text ORDER BY e.start_at, e.id",
+              WHERE c.client = $1::text ORDER BY e.start_at, lower(e.id), e.id",
         columns: &[
             ("id", ColumnType::Text),
             ("start", ColumnType::DateTime),
@@ -645,7 +645,7 @@ static RELATED: &[RelatedQuery] = &[
         title: "events",
         sql: "SELECT e.id AS \"id\", e.title AS \"title\", e.start_at AS \"start\", \
               e.end_at AS \"end\", e.support AS \"support\" \
-              FROM crm.event e WHERE e.contract = $1::text ORDER BY e.start_at, e.id",
+              FROM crm.event e WHERE e.contract = $1::text ORDER BY e.start_at, lower(e.id), e.id",
         columns: &[
             ("id", ColumnType::Text),
             ("title", ColumnType::Text),
@@ -671,7 +671,7 @@ static RELATED: &[RelatedQuery] = &[
         entity: "company",
         title: "clients",
         sql: "SELECT cl.id AS \"id\", cl.name AS \"name\", cl.email AS \"email\", cl.phone AS \"phone\" \
-              FROM crm.client cl WHERE cl.company = $1::text ORDER BY cl.id",
+              FROM crm.client cl WHERE cl.company = $1::text ORDER BY lower(cl.id), cl.id",
         columns: &[
             ("id", ColumnType::Text),
             ("name", ColumnType::Text),
@@ -683,7 +683,7 @@ static RELATED: &[RelatedQuery] = &[
         entity: "department",
         title: "collaborators",
         sql: "SELECT m.id AS \"id\", m.name AS \"name\", m.role AS \"role\" \
-              FROM crm.collaborator m WHERE m.department = $1::text ORDER BY m.id",
+              FROM crm.collaborator m WHERE m.department = $1::text ORDER BY lower(m.id), m.id",
         columns: &[
             ("id", ColumnType::Text),
             ("name", ColumnType::Text),

@@ -47,7 +47,7 @@ pub enum Cell {
     Text(String),
     Integer(i64),
     Money(Decimal),
-    /// An instant; the printer puts it in the CRM's zone.
+    /// An instant; the printer puts it in the user's zone.
     DateTime(DateTime<Utc>),
     /// What one change did, field by field, in the order of their names.
     Changes(Vec<Change>),

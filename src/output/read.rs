@@ -15,7 +15,7 @@ use crate::language::value::{Cell, Change, ColumnType};
 /// `int4` and `int8` all make an Integer; a Text column also takes
 /// `json`/`jsonb` (written compactly), `bool`, integers and `numeric`, so
 /// the planner may select those as they are. A DateTime is a `timestamptz`,
-/// an instant that the printer shows in the CRM's zone; a `timestamp`
+/// an instant that the printer shows in the user's zone; a `timestamp`
 /// without zone is refused with a hint, since it would stand for a
 /// wall-clock time in whatever zone the session had, and the offset that
 /// csv and json print could not be told. A mismatch is a bug, hence an

@@ -50,6 +50,7 @@ impl MoneyStyle {
         let (decimal, suffix) = (&rest[..at], &rest[at + 2..]);
         let digitless = |s: &str| !s.chars().any(|c| c.is_ascii_digit() || c.is_control());
         if decimal.is_empty()
+            || thousands == decimal
             || ![prefix, thousands, decimal, suffix]
                 .into_iter()
                 .all(digitless)
@@ -97,7 +98,7 @@ pub fn set_money_style(style: MoneyStyle) {
 }
 
 /// A cell as a person reads it: money `1 234.50 €`,
-/// date-times `2023-06-04 13:00` in the CRM's zone, NULL as nothing. Control characters in text
+/// date-times `2023-06-04 13:00` in the user's zone, NULL as nothing. Control characters in text
 /// are shown escaped (`\u{1b}`) so that data can never drive the terminal or
 /// break the table's alignment; newlines are kept (multi-line cells).
 pub fn human(cell: &Cell) -> Cow<'_, str> {
@@ -112,7 +113,7 @@ pub fn human(cell: &Cell) -> Cow<'_, str> {
 }
 
 /// A cell as a program reads it, or None for NULL: money `1234.50`,
-/// date-times RFC 3339 in the CRM's zone with its offset,
+/// date-times RFC 3339 in the user's zone with its offset,
 /// `2023-06-04T13:00:00+02:00` (with the fraction of a second only when
 /// there is one), text as it is.
 pub fn machine(cell: &Cell) -> Option<Cow<'_, str>> {

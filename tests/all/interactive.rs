@@ -291,6 +291,21 @@ fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
     assert_eq!(pty.exit_code(), 0);
 }
 
+#[test]
+fn a_logout_elsewhere_of_the_session_this_shell_shares_is_said_as_such() {
+    let db = TestDb::demo();
+    login(&db);
+    let mut pty = spawn(db.shell());
+    pty.expect(&prompt(&db));
+    // The other terminal logs out the saved session: this shell's own.
+    db.shell().args(["logout"]).run().status(0);
+    pty.send("whoami\r");
+    pty.expect("note: another terminal logged out of this shell's session (ac123456789); log in again to go on");
+    pty.expect("error[auth]");
+    pty.send(CTRL_D);
+    assert_eq!(pty.exit_code(), 0);
+}
+
 /// A shell where `registration` is logged in, in a home of its own.
 fn shell_of(db: &TestDb, registration: &str) -> (Pty, tempfile::TempDir, String) {
     let home = db.user_home(registration);

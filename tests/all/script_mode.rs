@@ -210,6 +210,24 @@ fn lists_sort_words_without_regard_to_case() {
     );
     // Pages follow the same order.
     assert_eq!(ids("list clients limit 2 offset 2"), ["FJONIC35", "mkc111"]);
+    // And the records `show` lists with another.
+    db.admin()
+        .batch_execute(
+            "INSERT INTO crm.client (id, name, email, phone, company, commercial) \
+             VALUES ('cl1000', 'Cléo Lambert', 'cleo@tmmachine.xe', '0611223344', 'SCOU3541', 'aa123456789')",
+        )
+        .unwrap();
+    let shown = db
+        .shell()
+        .args(["-c", "show company SCOU3541"])
+        .run()
+        .status(0)
+        .stdout();
+    let at = |id: &str| shown.find(id).unwrap_or_else(|| panic!("{id} in\n{shown}"));
+    assert!(
+        at("cl1000") < at("DBLATT85") && at("DBLATT85") < at("VDINPR25"),
+        "{shown}"
+    );
 }
 
 const UNSIGNED: &str = "list contracts where status = unsigned order by id";
