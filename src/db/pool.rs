@@ -398,6 +398,12 @@ impl Inner {
             ));
         }
         let why = self.gate().ok().and_then(|mut gate| {
+            // Its times in the user's zone, as every time the shell shows.
+            let zone = crate::output::zone();
+            if zone != crate::output::DATABASE_ZONE {
+                gate.batch_execute(&format!("SET TimeZone = '{}'", zone.name()))
+                    .ok()?;
+            }
             gate.query_one("SELECT crm.session_end($1)", &[&credential.claims.role])
                 .ok()
                 .and_then(|row| row.get::<_, Option<String>>(0))

@@ -419,6 +419,13 @@ fn logout_ends_every_copy_of_the_session_on_the_server() {
     assert!(!bill.home.path().join("token").exists());
     auth_refused(copy(), "your session was ended at ");
     auth_refused(copy(), "(logged out); log in again");
+    // When, in the user's zone like every time the shell shows.
+    let tokyo = db
+        .shell_in(elsewhere.path())
+        .env("TZ", "Asia/Tokyo")
+        .args(["-c", "count clients"])
+        .run();
+    auth_refused(tokyo, " +09:00 (logged out)");
     // The open connection was terminated, and no new one is accepted.
     assert!(
         psql.batch_execute("SELECT 1").is_err(),
