@@ -28,8 +28,9 @@
 //! - `interpreter/`: the session and the running of statements, and
 //!   France's registries. Uses everything above and `terminal`.
 //! - `shell/`: the command line, the prompt, scripts, completion,
-//!   highlighting, asking for missing fields. Uses the interpreter and
-//!   everything it uses.
+//!   highlighting, asking for missing fields. Uses the interpreter,
+//!   `language`, `db`, `output`, `auth`, `config`, `terminal` and `fs`
+//!   (not `monitoring`: the interpreter reports).
 //!
 //! At the top:
 //!

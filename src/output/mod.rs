@@ -28,12 +28,6 @@
 //!   padding and `|`); no trailing spaces (a NULL gives `field |`). After
 //!   the records, a blank line (when there were any) and the footer `N rows`
 //!   as in `table`. Streamed, no row limit.
-//!
-//! On a terminal (the caller says so with [`Printer::on_screen`]) table and
-//! vertical are fitted to it, see [`Screen`]: table cells cut to
-//! [`CELL_WIDTH`] with `…`, a table wider than the terminal shown as
-//! vertical records, a result taller than it paged. Without a terminal
-//! every format prints exactly what is described here.
 //! - `csv`: RFC 4180 with LF line endings (like psql's CSV), a header row of
 //!   the field names. A field is quoted when it contains `,` `"` CR or LF,
 //!   quotes doubled; an empty text is written `""` so that it differs from
@@ -52,6 +46,12 @@
 //!   and bidirectional override is a `\u` escape (`\u001b`, `\u009b`,
 //!   `\u202e`): safe on a terminal, and read back exactly. Streamed, no row
 //!   limit, no footer.
+//!
+//! On a terminal (the caller says so with [`Printer::on_screen`]) table and
+//! vertical are fitted to it, see [`Screen`]: table cells cut to
+//! [`CELL_WIDTH`] with `…`, a table wider than the terminal shown as
+//! vertical records, a result taller than it paged. Without a terminal
+//! every format prints exactly what is described here.
 //!
 //! Single values and messages ([`count`], [`message`], [`changed`]):
 //!

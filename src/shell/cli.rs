@@ -1,7 +1,7 @@
 //! The command line of PRODUCT.md, defined once: parsing, `--help` and shell
 //! completions all come from these types.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::output::Format;
 
@@ -33,7 +33,12 @@ pub struct Cli {
 #[derive(Debug, Args, Default, Clone)]
 pub struct RunArgs {
     /// Run one statement (may repeat; run in order)
-    #[arg(short = 'c', long = "command", value_name = "STATEMENT")]
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "STATEMENT",
+        value_hint = ValueHint::Other
+    )]
     pub commands: Vec<String>,
 
     /// Run the statements of a file (may repeat; `-` is standard input)
