@@ -302,6 +302,7 @@ fn a_logout_elsewhere_of_the_session_this_shell_shares_is_said_as_such() {
     pty.send("whoami\r");
     pty.expect("note: another terminal logged out of this shell's session (ac123456789); log in again to go on");
     pty.expect("error[auth]");
+    pty.expect(&prompt(&db));
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);
 }
