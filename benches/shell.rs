@@ -136,7 +136,16 @@ impl Bench {
     fn set_up(dir: &Path, events: u64, runs: usize) -> Bench {
         fs::create_dir_all(dir).expect("the bench folder");
         let cluster = LocalCluster::new(dir.join("pgdata"));
-        let marker = dir.join(format!("generated-{events}"));
+        // The cluster is kept between runs, for as long as the migrations
+        // it was made with are the binary's, text for text.
+        let schema = oc12::db::init::MIGRATIONS
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, m| {
+                m.sql
+                    .bytes()
+                    .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+            });
+        let marker = dir.join(format!("generated-{events}-{schema:016x}"));
         if !marker.exists() {
             cluster.stop_immediately();
             let _ = fs::remove_dir_all(cluster.socket_dir());
