@@ -182,15 +182,14 @@ impl LocalCluster {
         // still lower-cases accented letters; not every system has it.
         let mut with_locale = args.clone();
         with_locale.push("--locale=C.UTF-8".into());
-        let out = self.run(&bindir.join("initdb"), &with_locale);
-        let out = match out {
+        let out = match self.run(&bindir.join("initdb"), &with_locale) {
             Ok(o) if o.status.success() => Ok(o),
-            _ => {
-                clear_dir(&data)?;
+            _ => clear_dir(&data).and_then(|()| {
                 args.push("--no-locale".into());
                 self.run(&bindir.join("initdb"), &args)
-            }
+            }),
         };
+        // Whatever happened, the password file goes.
         if let Some(f) = pwfile {
             let _ = fs::remove_file(f);
         }
