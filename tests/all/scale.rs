@@ -60,6 +60,17 @@ fn explain(
     })
 }
 
+/// PostgreSQL's plan for a statement of the language, with its parameters.
+fn explain_statement(db: &TestDb, registration: &str, statement: &str) -> String {
+    let plan = plan_of(statement);
+    let params: Vec<&(dyn postgres::types::ToSql + Sync)> = plan
+        .params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    explain(db, registration, &plan.sql, &params)
+}
+
 #[track_caller]
 fn assert_indexed(plan: &str, table: &str) {
     assert!(
@@ -92,13 +103,7 @@ fn the_common_filters_use_indexes() {
             "client",
         ),
     ] {
-        let plan = plan_of(statement);
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = plan
-            .params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        let explained = explain(db, who, &plan.sql, &params);
+        let explained = explain_statement(db, who, statement);
         assert_indexed(&explained, table);
     }
 }
@@ -113,13 +118,7 @@ fn a_limited_list_reads_its_order_from_an_index() {
         "list events limit 50",
         "list events order by id desc limit 50",
     ] {
-        let plan = plan_of(statement);
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = plan
-            .params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        let explained = explain(db, "af123456789", &plan.sql, &params);
+        let explained = explain_statement(db, "af123456789", statement);
         assert_indexed(&explained, "event");
         assert!(
             !explained.contains("Sort"),
