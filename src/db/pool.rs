@@ -399,11 +399,7 @@ impl Inner {
         }
         let why = self.gate().ok().and_then(|mut gate| {
             // Its times in the user's zone, as every time the shell shows.
-            let zone = crate::output::zone();
-            if zone != crate::output::DATABASE_ZONE {
-                gate.batch_execute(&format!("SET TimeZone = '{}'", zone.name()))
-                    .ok()?;
-            }
+            use_user_zone(&mut gate).ok()?;
             gate.query_one("SELECT crm.session_end($1)", &[&credential.claims.role])
                 .ok()
                 .and_then(|row| row.get::<_, Option<String>>(0))
@@ -651,9 +647,18 @@ impl Drop for Work {
     }
 }
 
-/// Times typed and shown mean the user's zone (`output::zone`): a new
+/// Times typed and shown mean the user's zone (`output::zone`): a
 /// connection whose zone differs from the database's default says so once,
 /// with `SET TimeZone`, which pgbouncer keeps for the client as well.
+fn use_user_zone(client: &mut postgres::Client) -> std::result::Result<(), postgres::Error> {
+    let zone = crate::output::zone();
+    if zone == crate::output::DATABASE_ZONE {
+        return Ok(());
+    }
+    client.batch_execute(&format!("SET TimeZone = '{}'", zone.name()))
+}
+
+/// Every new connection of a session pool takes the user's zone.
 #[derive(Debug)]
 struct UserZone;
 
@@ -662,10 +667,6 @@ impl r2d2::CustomizeConnection<crate::db::link::Link, postgres::Error> for UserZ
         &self,
         client: &mut crate::db::link::Link,
     ) -> std::result::Result<(), postgres::Error> {
-        let zone = crate::output::zone();
-        if zone == crate::output::DATABASE_ZONE {
-            return Ok(());
-        }
-        client.batch_execute(&format!("SET TimeZone = '{}'", zone.name()))
+        use_user_zone(client)
     }
 }

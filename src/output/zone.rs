@@ -6,7 +6,7 @@
 //! it and says so once (a table's footer, `(Europe/Paris)` after a lone
 //! time); every time a program reads carries its offset (RFC 3339), exact
 //! whatever zone the reader is in. Times the user types mean the same zone:
-//! the database session's `TimeZone` is set to it (`UserZone` in `db/pool.rs`), so
+//! the database session's `TimeZone` is set to it (`use_user_zone` in `db/pool.rs`), so
 //! that `start >= 2023-06-04 13:00` is the 13:00 the tables show.
 //!
 //! The database hands over instants (timestamptz, read as UTC); they are
