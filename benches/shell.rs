@@ -138,13 +138,14 @@ impl Bench {
         let cluster = LocalCluster::new(dir.join("pgdata"));
         // The cluster is kept between runs, for as long as the migrations
         // it was made with are the binary's, text for text.
-        let schema = oc12::db::init::MIGRATIONS
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, m| {
-                m.sql
-                    .bytes()
-                    .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-            });
+        let schema = {
+            use std::hash::{DefaultHasher, Hash, Hasher};
+            let mut hasher = DefaultHasher::new();
+            for migration in oc12::db::init::MIGRATIONS {
+                migration.sql.hash(&mut hasher);
+            }
+            hasher.finish()
+        };
         let marker = dir.join(format!("generated-{events}-{schema:016x}"));
         if !marker.exists() {
             cluster.stop_immediately();

@@ -278,6 +278,11 @@ pub fn tokenize(s: &str) -> Vec<Lexeme<'_>> {
 /// continuation (an odd run of backslashes), not inside a `#` comment or
 /// quotes, as [`tokenize`] reads it.
 pub fn continues(input: &str) -> bool {
+    // Only a line ending in a backslash can: the others, nearly every line
+    // of a script, are not tokenized for it.
+    if !input.ends_with('\\') {
+        return false;
+    }
     let last = &input[input.rfind('\n').map_or(0, |i| i + 1)..];
     tokenize(last)
         .last()
