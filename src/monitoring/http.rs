@@ -114,6 +114,24 @@ impl HttpTransport {
         }
         true
     }
+
+    /// Stops the sending thread and keeps in the file, saying `why`, what
+    /// it had not sent.
+    fn close_keeping(&self, why: &str) {
+        let mut state = self.shared.lock();
+        state.closed = true;
+        let left: Vec<Envelope> = state
+            .sending
+            .take()
+            .into_iter()
+            .chain(state.queue.drain(..))
+            .collect();
+        self.shared.changed.notify_all();
+        drop(state);
+        for envelope in &left {
+            self.shared.keep(envelope, why);
+        }
+    }
 }
 
 impl Transport for HttpTransport {
@@ -144,23 +162,10 @@ impl Transport for HttpTransport {
     /// shell's exit longer than that.
     fn shutdown(&self, timeout: Duration) -> bool {
         let delivered = self.wait_idle(timeout);
-        let mut state = self.shared.lock();
-        state.closed = true;
-        let left: Vec<Envelope> = state
-            .sending
-            .take()
-            .into_iter()
-            .chain(state.queue.drain(..))
-            .collect();
-        self.shared.changed.notify_all();
-        drop(state);
-        let why = format!(
+        self.close_keeping(&format!(
             "not delivered to Sentry: no answer within {} ms before the shell exited",
             timeout.as_millis()
-        );
-        for envelope in &left {
-            self.shared.keep(envelope, &why);
-        }
+        ));
         delivered
     }
 }
@@ -168,25 +173,10 @@ impl Transport for HttpTransport {
 impl Drop for HttpTransport {
     fn drop(&mut self) {
         // A client dropped without `close`: nothing waits, nothing is lost.
-        let mut state = self.shared.lock();
-        if state.closed {
+        if self.shared.lock().closed {
             return;
         }
-        state.closed = true;
-        let left: Vec<Envelope> = state
-            .sending
-            .take()
-            .into_iter()
-            .chain(state.queue.drain(..))
-            .collect();
-        self.shared.changed.notify_all();
-        drop(state);
-        for envelope in &left {
-            self.shared.keep(
-                envelope,
-                "not delivered to Sentry: monitoring stopped first",
-            );
-        }
+        self.close_keeping("not delivered to Sentry: monitoring stopped first");
     }
 }
 
