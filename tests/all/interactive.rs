@@ -31,6 +31,14 @@ fn prompt(db: &TestDb) -> String {
     format!("ac123456789@{}> ", db.name)
 }
 
+/// A shell of the gestion manager, logged in, at its prompt.
+fn logged_in_shell(db: &TestDb) -> Pty {
+    login(db);
+    let mut pty = spawn(db.shell());
+    pty.expect(&prompt(db));
+    pty
+}
+
 #[test]
 fn prompt_shows_who_is_logged_in_and_ctrl_d_exits_0() {
     let db = TestDb::demo();
@@ -40,9 +48,7 @@ fn prompt_shows_who_is_logged_in_and_ctrl_d_exits_0() {
     pty.send(CTRL_D);
     assert_eq!(pty.exit_code(), 0);
 
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
     pty.send("count contracts where status = signed\r");
     pty.expect("\r\n6\r\n");
     pty.expect(&prompt(&db));
@@ -53,9 +59,7 @@ fn prompt_shows_who_is_logged_in_and_ctrl_d_exits_0() {
 #[test]
 fn tab_completes_entities_fields_enum_values_and_ids_from_the_database() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
 
     // An entity: the completed line runs.
     pty.keys("list con\t");
@@ -107,9 +111,7 @@ fn tab_completes_entities_fields_enum_values_and_ids_from_the_database() {
 #[test]
 fn up_arrow_recalls_the_previous_statement_of_an_earlier_session() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
     pty.send("count events where attendees > 99\r");
     pty.expect("\r\n4\r\n");
     pty.expect(&prompt(&db));
@@ -131,9 +133,7 @@ fn up_arrow_recalls_the_previous_statement_of_an_earlier_session() {
 #[test]
 fn an_error_shows_carets_and_the_prompt_comes_back() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
     pty.send("list contracts order status\r");
     let shown = pty.expect("^");
     assert!(
@@ -165,9 +165,7 @@ fn an_error_shows_carets_and_the_prompt_comes_back() {
 #[test]
 fn ctrl_c_clears_the_line_and_the_prompt_goes_on() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
     pty.keys("delete client mkc111");
     pty.keys(CTRL_C);
     pty.expect(&prompt(&db));
@@ -258,9 +256,7 @@ fn no_color_means_no_colour_codes_at_the_prompt_and_plain_results() {
 #[test]
 fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
     // Another terminal, same home: somebody else logs in, saving their token.
     db.shell()
         .args(["login", "ae123456789", "--password-stdin"])
@@ -294,9 +290,7 @@ fn an_open_shell_keeps_its_identity_when_another_terminal_logs_in_or_out() {
 #[test]
 fn a_logout_elsewhere_of_the_session_this_shell_shares_is_said_as_such() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
     // The other terminal logs out the saved session: this shell's own.
     db.shell().args(["logout"]).run().status(0);
     pty.send("whoami\r");
@@ -512,9 +506,7 @@ fn a_result_taller_than_the_terminal_goes_through_the_pager_and_never_into_a_pip
 #[test]
 fn tab_completes_places_and_add_location_asks_which_commune_of_a_postcode() {
     let db = TestDb::demo();
-    login(&db);
-    let mut pty = spawn(db.shell());
-    pty.expect(&prompt(&db));
+    let mut pty = logged_in_shell(&db);
 
     // Communes and postcodes come from the bundled data.
     pty.keys("lookup location gouri\t");
