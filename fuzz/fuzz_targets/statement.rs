@@ -1,44 +1,13 @@
 //! Coverage-guided fuzzing of the language pipeline: any bytes, read the
 //! way a script is read, then parsed, checked and planned. A panic, a stack
 //! overflow, or SQL text that is not made of the planner's own words (a
-//! user value pasted into it) is a finding.
+//! user value pasted into it) is a finding (`../pipeline.rs`, which
+//! `cargo test` replays over the corpus too).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oc12::language::analyzer::{self, Checked};
-use oc12::language::{parser, planner};
-use oc12::shell::script;
 
-/// The only quoted literals the planner writes itself.
-const LITERALS: &[&str] = &["%", "signed", "none", "old", "new", "; ", "%s: %s → %s"];
+#[path = "../pipeline.rs"]
+mod pipeline;
 
-/// Checks that `sql` quotes nothing but [`LITERALS`] and holds no `;` or
-/// comment outside them.
-fn planner_words_only(sql: &str) {
-    let mut rest = sql;
-    while let Some(open) = rest.find('\'') {
-        let outside = &rest[..open];
-        assert!(!outside.contains(';') && !outside.contains("--"), "{sql}");
-        let after = &rest[open + 1..];
-        let close = after.find('\'').unwrap_or_else(|| panic!("unclosed quote: {sql}"));
-        assert!(LITERALS.contains(&&after[..close]), "literal {:?} in {sql}", &after[..close]);
-        rest = &after[close + 1..];
-    }
-    assert!(!rest.contains(';') && !rest.contains("--"), "{sql}");
-}
-
-fuzz_target!(|data: &[u8]| {
-    for unit in script::Reader::new(data).flatten() {
-        let Ok(statements) = parser::parse(&unit.text) else {
-            continue;
-        };
-        for statement in &statements {
-            let Ok(Checked::Data(data)) = analyzer::analyze(statement) else {
-                continue;
-            };
-            for plan in planner::plan(&data).plans() {
-                planner_words_only(&plan.sql);
-            }
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| pipeline::run(data));
